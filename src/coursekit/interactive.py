@@ -1,0 +1,207 @@
+"""Figures the reader can move: in a live Jupyter kernel and in the static HTML book alike.
+
+The book's rule is that a figure which should move, moves even where no kernel runs. The way it
+does so here: the figure is drawn once per value of a parameter, each frame is rendered to a small
+PNG, and matplotlib's ``Animation.to_jshtml`` wraps the frames in a self-contained HTML block with
+a slider and play/step buttons. Nothing is loaded from the network, and the same output works in
+Jupyter, in nbconvert's HTML and in the Jupyter Book pages.
+
+The caller writes one function ``update(value)`` that redraws the figure for a parameter value
+(set data on existing artists, or clear and redraw an axes). :func:`slider` does the rest and
+checks that the embedded frames stay small (a notebook must stay below 3 MB).
+
+For live kernels, :func:`live_slider` offers the same ``update`` with an ipywidgets slider; its
+output is not stored in the book (it would need a kernel to move).
+
+Taught in: not taught; every chapter's interactive figures use it (first in the SVD chapter).
+
+References
+----------
+matplotlib.animation.Animation.to_jshtml,
+https://matplotlib.org/stable/api/_as_gen/matplotlib.animation.Animation.html
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
+
+__all__ = ["SliderFigure", "slider", "live_slider", "MAX_FRAMES", "MAX_BYTES"]
+
+#: Upper bound on the number of frames of one interactive figure.
+MAX_FRAMES = 80
+#: Upper bound on the size of one interactive figure's HTML (frames are base64 PNGs).
+MAX_BYTES = 1_500_000
+
+# matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN: offline they
+# would be blank. The stylesheet link is dropped and each icon becomes a Unicode glyph.
+_CDN_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>", re.S)
+_ICONS = {  # glyphs that the common sans-serif fonts (DejaVu, Arial, Helvetica) all carry
+    "fa fa-minus": "\u2212",
+    "fa fa-fast-backward": "\u21e4",
+    "fa fa-step-backward": "\u2039",
+    "fa fa-play fa-flip-horizontal": "\u25c0",
+    "fa fa-pause": "||",
+    "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u203a",
+    "fa fa-fast-forward": "\u21e5",
+    "fa fa-plus": "+",
+}
+
+
+def _offline(html: str) -> str:
+    """Make matplotlib's player self-contained: no stylesheet from the network."""
+    html = _CDN_LINK.sub("", html)
+    for css, glyph in _ICONS.items():
+        html = html.replace(f'<i class="{css}"></i>', f'<span aria-hidden="true">{glyph}</span>')
+    return html
+
+
+class SliderFigure:
+    """A figure with a slider over precomputed frames; displays itself as HTML.
+
+    Created by :func:`slider`. In Jupyter (and in the book) it renders as a slider with
+    play/step controls; ``html`` holds that markup and ``values`` the parameter of each frame.
+
+    Attributes
+    ----------
+    html : str
+        Self-contained HTML/JavaScript of the animation (frames inlined as PNG).
+    values : tuple
+        The parameter value of each frame, in order.
+    label : str
+        What the slider moves, for the caption line.
+    """
+
+    def __init__(self, html: str, values: Sequence, label: str):
+        self.html = html
+        self.values = tuple(values)
+        self.label = label
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames behind the slider."""
+        return len(self.values)
+
+    @property
+    def n_bytes(self) -> int:
+        """Size of the embedded HTML in bytes."""
+        return len(self.html.encode())
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        # What nbval compares and a terminal shows: stable, no ids or sizes.
+        return f"<SliderFigure: {self.n_frames} frames of {self.label}>"
+
+
+def slider(
+    fig: Figure,
+    update: Callable[[object], object],
+    values: Sequence,
+    *,
+    label: str = "parameter",
+    interval: int = 250,
+    dpi: int = 72,
+    max_bytes: int = MAX_BYTES,
+) -> SliderFigure:
+    """Turn ``update(value)`` over ``values`` into a figure with a slider that needs no kernel.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to animate; it is closed afterwards so that it is not shown twice.
+    update : callable
+        ``update(value)`` redraws ``fig`` for one parameter value. It should also write the value
+        somewhere visible (a title), since the slider itself shows only the frame index.
+    values : sequence
+        Parameter values, one frame each (at most :data:`MAX_FRAMES`).
+    label : str
+        Name of the parameter (used in the text representation).
+    interval : int
+        Milliseconds between frames when playing.
+    dpi : int
+        Resolution of each frame; 60-90 keeps a frame around 15-40 kB.
+    max_bytes : int
+        Refuse to embed more than this many bytes.
+
+    Returns
+    -------
+    SliderFigure
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` is not a matplotlib Figure or ``update`` is not callable.
+    ValueError
+        If ``values`` is empty or longer than :data:`MAX_FRAMES`, if ``interval`` or ``dpi`` is
+        not positive, or if the frames exceed ``max_bytes``.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not callable(update):
+        raise TypeError("update must be callable as update(value)")
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one parameter value")
+    if len(values) > MAX_FRAMES:
+        raise ValueError(f"values has {len(values)} entries; at most {MAX_FRAMES} frames allowed")
+    if interval <= 0:
+        raise ValueError(f"interval must be a positive number of milliseconds, got {interval}")
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+
+    def _frame(i):
+        update(values[i])
+        return []
+
+    anim = FuncAnimation(fig, _frame, frames=len(values), interval=interval, blit=False)
+    old_dpi = fig.dpi
+    try:
+        fig.set_dpi(dpi)
+        html = anim.to_jshtml(fps=max(1, round(1000 / interval)), default_mode="once")
+    finally:
+        fig.set_dpi(old_dpi)
+        plt.close(fig)
+    result = SliderFigure(_offline(html), values, label)
+    if result.n_bytes > max_bytes:
+        raise ValueError(
+            f"the interactive figure takes {result.n_bytes} bytes, more than max_bytes={max_bytes}:"
+            " use fewer values, a smaller figure or a lower dpi"
+        )
+    # Leave the figure showing the first frame for anyone who keeps a handle on it.
+    update(values[0])
+    return result
+
+
+def live_slider(update: Callable[[object], object], values: Sequence, *, label: str = "value"):
+    """An ipywidgets slider driving ``update`` in a live kernel (not stored in the book).
+
+    Parameters
+    ----------
+    update : callable
+        ``update(value)`` draws a figure (for example with ``plt.show()`` at the end).
+    values : sequence
+        Allowed values of the parameter.
+    label : str
+        The slider's description.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it in a notebook cell; it moves only while a kernel is running.
+    """
+    import ipywidgets as widgets
+
+    if not callable(update):
+        raise TypeError("update must be callable as update(value)")
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one parameter value")
+    control = widgets.SelectionSlider(options=values, value=values[0], description=label)
+    return widgets.interactive(update, value=control)

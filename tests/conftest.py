@@ -1,0 +1,5 @@
+"""Shared test set-up: a non-interactive matplotlib backend for the unit tests."""
+
+import matplotlib
+
+matplotlib.use("Agg")

@@ -1,0 +1,68 @@
+"""Interactive figures: one frame per value, self-contained, bounded in size."""
+
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from coursekit.interactive import MAX_FRAMES, SliderFigure, live_slider, slider
+
+
+def _sine_figure():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    x = np.linspace(0, 2 * np.pi, 100)
+    (line,) = ax.plot(x, np.sin(x))
+
+    def update(k):
+        line.set_ydata(np.sin(k * x))
+        ax.set_title(f"k = {k}")
+
+    return fig, update
+
+
+def _frames(html):
+    return re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+
+
+def test_slider_embeds_one_distinct_png_per_value_and_no_network():
+    fig, update = _sine_figure()
+    s = slider(fig, update, [1, 2, 3, 4], label="k")
+    assert isinstance(s, SliderFigure)
+    frames = _frames(s.html)
+    assert len(frames) == s.n_frames == 4
+    assert len(set(frames)) == 4  # every value draws a different picture
+    assert "http://" not in s.html and "https://" not in s.html  # no CDN stylesheet
+    assert 'class="fa' not in s.html  # icons replaced by glyphs that need no font
+    assert 'type="range"' in s.html  # the slider the reader moves
+    assert s._repr_html_() == s.html
+    assert repr(s) == "<SliderFigure: 4 frames of k>"
+    assert not plt.fignum_exists(fig.number)  # closed: shown once, as the slider
+
+
+def test_slider_refuses_bad_input():
+    fig, update = _sine_figure()
+    with pytest.raises(ValueError, match="values"):
+        slider(fig, update, [])
+    with pytest.raises(ValueError, match="values"):
+        slider(fig, update, range(MAX_FRAMES + 1))
+    with pytest.raises(TypeError, match="fig"):
+        slider("figure", update, [1])
+    with pytest.raises(TypeError, match="update"):
+        slider(fig, None, [1])
+    with pytest.raises(ValueError, match="dpi"):
+        slider(fig, update, [1], dpi=0)
+    with pytest.raises(ValueError, match="max_bytes"):
+        slider(fig, update, [1, 2], max_bytes=100)
+
+
+def test_live_slider_builds_a_widget():
+    calls = []
+
+    def update(value):
+        calls.append(value)
+
+    w = live_slider(update, [0.1, 0.2], label="eps")
+    assert w.children[0].options == (0.1, 0.2)
+    with pytest.raises(ValueError, match="values"):
+        live_slider(update, [])
