@@ -194,6 +194,30 @@ def test_interactive_figures_change_frame_when_the_slider_moves(visit, page):
         assert _frame_src(v, i) != moved
 
 
+@pytest.mark.parametrize("page", [p for p in CHAPTERS if p.endswith("/homework.html")])
+def test_homework_pages_do_not_reveal_hidden_tests(page):
+    import html as html_lib
+
+    import nbformat
+
+    from coursekit.homework.authoring import hidden_test_regions
+
+    nb = nbformat.read(ROOT / page.replace(".html", ".ipynb"), as_version=4)
+    hidden = [
+        line.strip()
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for region in hidden_test_regions(cell.source)
+        for line in region
+        if len(line.strip()) > 12
+    ]
+    assert hidden, f"{page}: the source has no hidden tests to look for"
+    html = (HTML / page).read_text()
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+    leaked = [line for line in hidden if line in text]
+    assert not leaked, f"{page} shows hidden-test lines: {leaked[:3]}"
+
+
 def test_index_redirects_to_the_first_page(visit):
     v = visit("index.html")
     v.page.wait_for_url(f"**/{_toc_pages()[0]}")
