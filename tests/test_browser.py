@@ -156,7 +156,8 @@ def test_math_is_rendered_by_the_local_mathjax(visit, page):
     v.page.evaluate("() => MathJax.startup.promise")
     if v.page.locator(".math").count() == 0:
         pytest.skip(f"{page} has no math")
-    v.page.wait_for_selector("mjx-container", timeout=20_000)
+    # attached, not visible: some math sits in collapsed blocks (solutions, dropdowns)
+    v.page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
     rendered = v.page.locator("mjx-container").count()
     raw_tex = v.page.locator(".math:not(:has(mjx-container))").count()
     assert rendered > 0 and raw_tex == 0, f"{page}: {raw_tex} math blocks left as raw TeX"

@@ -40,6 +40,25 @@ def test_slider_embeds_one_distinct_png_per_value_and_no_network():
     assert not plt.fignum_exists(fig.number)  # closed: shown once, as the slider
 
 
+def test_slider_frames_follow_dpi_and_format():
+    import base64
+    import io
+
+    from PIL import Image
+
+    sizes = {}
+    for dpi in (50, 100):
+        fig, update = _sine_figure()  # 3 x 2 inches
+        png = base64.b64decode(_frames(slider(fig, update, [1, 2], dpi=dpi).html)[0])
+        sizes[dpi] = Image.open(io.BytesIO(png)).size
+    assert sizes[50] == (150, 100) and sizes[100] == (300, 200)
+    fig, update = _sine_figure()
+    html = slider(fig, update, [1, 2], frame_format="jpeg").html
+    assert html.count("data:image/jpeg;base64,") == 2
+    with pytest.raises(ValueError, match="frame_format"):
+        slider(fig, update, [1], frame_format="gif")
+
+
 def test_slider_refuses_bad_input():
     fig, update = _sine_figure()
     with pytest.raises(ValueError, match="values"):

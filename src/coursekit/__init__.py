@@ -13,6 +13,9 @@ plotting     the house style and figure helpers
 interactive  figures the reader can move, in Jupyter and in the static HTML
 training     a plain, device-aware ``fit`` loop
 linalg       SVD-based tools taught in the SVD chapter (low-rank approximation, PCA, ...)
+losses       stable softmax/cross entropy, least squares, ridge, Bayesian regression (MLE chapter)
+autodiff     forward-mode dual numbers and a scalar reverse-mode engine (backprop chapter)
+mlp          a NumPy multilayer perceptron with hand-written backprop (backprop chapter)
 homework     the nbgrader-based homework pipeline (``python -m coursekit.homework``)
 """
 
@@ -33,11 +36,26 @@ __all__ = [
     "interactive",
     "training",
     "linalg",
+    "losses",
+    "autodiff",
+    "mlp",
+    "homework",
 ]
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"data", "plotting", "interactive", "training", "linalg", "runtime", "homework"}
+_SUBMODULES = {
+    "autodiff",
+    "data",
+    "homework",
+    "interactive",
+    "linalg",
+    "losses",
+    "mlp",
+    "plotting",
+    "runtime",
+    "training",
+}
 
 
 def __getattr__(name: str):

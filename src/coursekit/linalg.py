@@ -1,0 +1,659 @@
+"""Linear algebra built on the singular value decomposition.
+
+Every function here rests on the factorization :math:`A = U \\Sigma V^T` of a real
+:math:`m \\times n` matrix, with :math:`U, V` orthogonal and :math:`\\Sigma` diagonal with the
+singular values :math:`\\sigma_1 \\ge \\sigma_2 \\ge \\dots \\ge 0`. The module holds what later
+chapters reuse:
+
+- :func:`svd_via_eig`: the SVD from the eigendecomposition of :math:`A^T A` (the textbook route,
+  for teaching; production code calls LAPACK through :func:`numpy.linalg.svd`);
+- :func:`numerical_rank`: the number of singular values above a tolerance;
+- :func:`low_rank_approx`: the best rank-``k`` approximation (Eckart-Young);
+- :func:`pca` and :func:`whiten`: principal components and whitening of a data matrix
+  (the GANs chapter compares a linear autoencoder with :func:`pca`; the optimizers chapter
+  whitens inputs);
+- :func:`principal_angles`: angles between two column spaces;
+- :func:`sherman_morrison` and :func:`woodbury`: low-rank updates of an inverse;
+- :func:`spiked_wigner`, :func:`bbp_overlap`, :func:`bbp_top_eigenvalue`: a rank-one signal
+  hidden in symmetric Gaussian noise and its Baik-Ben Arous-Peche (BBP) phase transition.
+
+Inputs may be NumPy arrays, nested sequences or torch tensors; results are float64 NumPy arrays.
+Bad input (a non-2-D matrix, NaN or infinite entries, ``k`` out of range, an update that makes
+the matrix singular) raises :class:`ValueError` or :class:`TypeError` naming the argument.
+
+Taught in: the SVD chapter (chapters/svd/svd.ipynb).
+
+References
+----------
+G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., Johns Hopkins University Press,
+2013. L. N. Trefethen and D. Bau, *Numerical Linear Algebra*, SIAM, 1997.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+__all__ = [
+    "svd_via_eig",
+    "numerical_rank",
+    "low_rank_approx",
+    "PCAResult",
+    "pca",
+    "principal_angles",
+    "WhiteningResult",
+    "whiten",
+    "sherman_morrison",
+    "woodbury",
+    "spiked_wigner",
+    "bbp_overlap",
+    "bbp_top_eigenvalue",
+]
+
+_EPS = np.finfo(np.float64).eps
+
+
+# --------------------------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------------------------
+
+
+def _as_float_array(x, name: str) -> np.ndarray:
+    """``x`` as a float64 NumPy array (from an array, a sequence or a torch tensor)."""
+    if isinstance(x, torch.Tensor):
+        if x.is_complex():
+            raise TypeError(f"{name} must be real, got a complex tensor")
+        x = x.detach().cpu().double().numpy()
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - numpy's own error is kept as the cause
+        raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr
+
+
+def _as_matrix(x, name: str) -> np.ndarray:
+    arr = _as_float_array(x, name)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (a matrix), got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    return arr
+
+
+def _as_square(x, name: str) -> np.ndarray:
+    arr = _as_matrix(x, name)
+    if arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {arr.shape}")
+    return arr
+
+
+def _as_vector(x, name: str, n: int) -> np.ndarray:
+    arr = _as_float_array(x, name)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()  # accept a column or row vector
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must be a vector of length {n}, got shape {arr.shape}")
+    return arr
+
+
+def _check_int(k, name: str, low: int, high: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, Integral):
+        raise TypeError(f"{name} must be an int, got {type(k).__name__}")
+    k = int(k)
+    if not low <= k <= high:
+        raise ValueError(f"{name} must satisfy {low} <= {name} <= {high}, got {k}")
+    return k
+
+
+def _check_real(x, name: str, low: float | None = None) -> float:
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    x = float(x)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
+    if low is not None and x < low:
+        raise ValueError(f"{name} must be >= {low}, got {x}")
+    return x
+
+
+# --------------------------------------------------------------------------------------------
+# the SVD and the rank
+# --------------------------------------------------------------------------------------------
+
+
+def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD of ``A`` from the eigendecomposition of its Gram matrix.
+
+    With :math:`A^T A = V \\Lambda V^T` (eigenvalues sorted in decreasing order) the singular
+    values are :math:`\\sigma_i = \\sqrt{\\lambda_i}`, the right singular vectors are the
+    eigenvectors :math:`v_i`, and the left ones are :math:`u_i = A v_i / \\sigma_i` for
+    :math:`\\sigma_i > 0`. Left vectors of (numerically) zero singular values are completed to an
+    orthonormal set. When ``m < n`` the same is done on :math:`A^T` (the smaller Gram matrix).
+
+    Forming :math:`A^T A` squares the condition number: a singular value is only resolved when
+    it exceeds roughly :math:`\\sqrt{\\varepsilon}\\,\\sigma_1 \\approx 10^{-8}\\sigma_1`, and a
+    zero singular value comes out of order :math:`\\sqrt{\\varepsilon}\\,\\sigma_1`, not 0. This
+    is the method of the lesson; :func:`numpy.linalg.svd` (Golub-Kahan bidiagonalization) is
+    accurate to :math:`\\varepsilon\\,\\sigma_1` and is what to use in practice.
+
+    Parameters
+    ----------
+    A : array_like or torch.Tensor, shape (m, n)
+
+    Returns
+    -------
+    U : ndarray, shape (m, p)
+        Orthonormal columns, ``p = min(m, n)``.
+    s : ndarray, shape (p,)
+        Singular values in decreasing order.
+    Vt : ndarray, shape (p, n)
+        Orthonormal rows (the right singular vectors, transposed).
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a non-empty 2-D array of finite numbers.
+
+    References
+    ----------
+    Trefethen and Bau, *Numerical Linear Algebra*, SIAM 1997, Lectures 4-5 and 31.
+    """
+    A = _as_matrix(A, "A")
+    m, n = A.shape
+    if m < n:  # work with the n x n Gram matrix of the transpose, then swap roles
+        V, s, Ut = svd_via_eig(A.T)
+        return Ut.T, s, V.T
+    lam, V = np.linalg.eigh(A.T @ A)  # ascending eigenvalues, (n,), (n, n)
+    lam, V = lam[::-1], V[:, ::-1]  # decreasing order
+    s = np.sqrt(np.clip(lam, 0.0, None))  # (n,)
+    # Columns whose singular value is lost in the rounding of A^T A get an arbitrary completion.
+    resolved = s > np.sqrt(m * _EPS) * s[0] if s[0] > 0 else np.zeros(n, dtype=bool)
+    r = int(resolved.sum())  # resolved values come first: s is sorted
+    U = np.empty((m, n))
+    U[:, :r] = (A @ V[:, :r]) / s[:r]
+    if r < n:
+        Q, _ = np.linalg.qr(U[:, :r] if r else np.zeros((m, 0)), mode="complete")  # (m, m)
+        U[:, r:] = Q[:, r:n]
+    return U, s, V.T
+
+
+def numerical_rank(A, tol: float | None = None) -> int:
+    """Number of singular values of ``A`` larger than ``tol``.
+
+    In exact arithmetic the rank is the number of nonzero singular values. In floating point a
+    zero singular value comes out as a tiny number (rounding), so a threshold is needed. The
+    default :math:`\\text{tol} = \\max(m, n)\\,\\varepsilon\\,\\sigma_1` is the size of the
+    rounding error of a backward-stable SVD (the same default as
+    :func:`numpy.linalg.matrix_rank`).
+
+    Parameters
+    ----------
+    A : array_like or torch.Tensor, shape (m, n)
+    tol : float, optional
+        Absolute threshold, ``tol >= 0``.
+
+    Returns
+    -------
+    int
+
+    References
+    ----------
+    Golub and Van Loan, *Matrix Computations*, 4th ed., section 5.4.1.
+    """
+    A = _as_matrix(A, "A")
+    s = np.linalg.svd(A, compute_uv=False)
+    if tol is None:
+        tol = max(A.shape) * _EPS * s[0]
+    else:
+        tol = _check_real(tol, "tol", low=0.0)
+    return int(np.count_nonzero(s > tol))
+
+
+def low_rank_approx(A, k: int) -> np.ndarray:
+    """Best rank-``k`` approximation :math:`A_k = \\sum_{i \\le k} \\sigma_i u_i v_i^T`.
+
+    By the Eckart-Young theorem :math:`A_k` minimizes :math:`\\|A - B\\|` over all matrices
+    :math:`B` of rank at most ``k``, both in the spectral norm (error :math:`\\sigma_{k+1}`) and
+    in the Frobenius norm (error :math:`(\\sum_{i>k} \\sigma_i^2)^{1/2}`).
+
+    Parameters
+    ----------
+    A : array_like or torch.Tensor, shape (m, n)
+    k : int
+        ``0 <= k <= min(m, n)``; ``k = 0`` gives the zero matrix.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+
+    References
+    ----------
+    C. Eckart and G. Young, The approximation of one matrix by another of lower rank,
+    Psychometrika 1 (1936) 211-218.
+    """
+    A = _as_matrix(A, "A")
+    k = _check_int(k, "k", 0, min(A.shape))
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)  # (m, p), (p,), (p, n)
+    return (U[:, :k] * s[:k]) @ Vt[:k]
+
+
+# --------------------------------------------------------------------------------------------
+# data matrices: PCA, whitening, subspaces
+# --------------------------------------------------------------------------------------------
+
+
+class PCAResult(NamedTuple):
+    """Principal components of a data set (see :func:`pca`)."""
+
+    components: np.ndarray  #: (k, d) orthonormal rows, the principal directions
+    explained_variance: np.ndarray  #: (k,) variance of the data along each direction
+    mean: np.ndarray  #: (d,) the mean that was subtracted
+
+
+def pca(X, k: int) -> PCAResult:
+    """Principal component analysis of the rows of ``X`` through the SVD of the centred data.
+
+    With :math:`X_c = X - \\bar{x}` and the thin SVD :math:`X_c = U S V^T`, the sample
+    covariance is :math:`X_c^T X_c / (N-1) = V \\, \\frac{S^2}{N-1} V^T`: the principal directions
+    are the rows of :math:`V^T` and their variances are :math:`\\sigma_i^2 / (N-1)`.
+    Each component's sign is fixed so that its entry of largest magnitude is positive.
+
+    Parameters
+    ----------
+    X : array_like or torch.Tensor, shape (N, d)
+        One sample per row, ``N >= 2``.
+    k : int
+        Number of components, ``1 <= k <= min(N, d)``.
+
+    Returns
+    -------
+    PCAResult
+        ``(components (k, d), explained_variance (k,), mean (d,))``. The projection of new data
+        is ``(X_new - mean) @ components.T``.
+
+    References
+    ----------
+    H. Hotelling, Analysis of a complex of statistical variables into principal components,
+    J. Educational Psychology 24 (1933) 417-441.
+    """
+    X = _as_matrix(X, "X")
+    N, d = X.shape
+    if N < 2:
+        raise ValueError(f"X needs at least 2 samples (rows), got shape {X.shape}")
+    k = _check_int(k, "k", 1, min(N, d))
+    mean = X.mean(axis=0)  # (d,)
+    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)  # (p,), (p, d)
+    comps = Vt[:k].copy()  # (k, d)
+    pivot = np.argmax(np.abs(comps), axis=1)
+    comps *= np.sign(comps[np.arange(k), pivot])[:, None]
+    return PCAResult(comps, s[:k] ** 2 / (N - 1), mean)
+
+
+def _orthonormal_basis(A: np.ndarray, name: str) -> np.ndarray:
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    r = int(np.count_nonzero(s > max(A.shape) * _EPS * s[0]))
+    if r == 0:
+        raise ValueError(f"{name} has rank 0: its column space has no direction to compare")
+    return U[:, :r]
+
+
+def principal_angles(A, B) -> np.ndarray:
+    """Principal angles between the column spaces of ``A`` and ``B``, in increasing order.
+
+    With orthonormal bases :math:`Q_A, Q_B`, the cosines of the angles are the singular values
+    of :math:`Q_A^T Q_B`. For small angles the arccosine loses accuracy (a cosine of
+    :math:`1 - 10^{-17}` rounds to 1), so angles below :math:`\\pi/4` are computed from their
+    sines, the singular values of :math:`Q_B - Q_A Q_A^T Q_B` (Knyazev and Argentati).
+
+    Parameters
+    ----------
+    A : array_like or torch.Tensor, shape (m, p)
+    B : array_like or torch.Tensor, shape (m, q)
+
+    Returns
+    -------
+    ndarray, shape (min(rank A, rank B),)
+        Angles in radians in :math:`[0, \\pi/2]`, smallest first. All zero when one space
+        contains the other; all :math:`\\pi/2` when they are orthogonal.
+
+    Raises
+    ------
+    ValueError
+        If the matrices do not have the same number of rows, or one of them is zero.
+
+    References
+    ----------
+    A. Bjorck and G. H. Golub, Numerical methods for computing angles between linear subspaces,
+    Math. Comp. 27 (1973) 579-594. A. V. Knyazev and M. E. Argentati, SIAM J. Sci. Comput. 23
+    (2002) 2008-2040.
+    """
+    A = _as_matrix(A, "A")
+    B = _as_matrix(B, "B")
+    if A.shape[0] != B.shape[0]:
+        raise ValueError(
+            f"A and B must have the same number of rows, got shapes {A.shape} and {B.shape}"
+        )
+    QA = _orthonormal_basis(A, "A")  # (m, p')
+    QB = _orthonormal_basis(B, "B")  # (m, q')
+    if QA.shape[1] < QB.shape[1]:
+        QA, QB = QB, QA  # now p' >= q': there are q' angles
+    M = QA.T @ QB  # (p', q')
+    cos = np.clip(np.linalg.svd(M, compute_uv=False), 0.0, 1.0)  # decreasing: angles increase
+    sin = np.clip(np.linalg.svd(QB - QA @ M, compute_uv=False)[::-1], 0.0, 1.0)  # increasing
+    small = cos**2 >= 0.5
+    return np.where(small, np.arcsin(sin), np.arccos(cos))
+
+
+class WhiteningResult(NamedTuple):
+    """Whitened data and the map that produced it (see :func:`whiten`)."""
+
+    Z: np.ndarray  #: (N, d) whitened data, ``(X - mean) @ W``
+    W: np.ndarray  #: (d, d) whitening matrix
+    mean: np.ndarray  #: (d,) the mean that was subtracted
+
+
+def whiten(X, method: str = "zca", eps: float = 0.0) -> WhiteningResult:
+    """Whiten the rows of ``X``: centre them and map their covariance to the identity.
+
+    With the SVD of the centred data :math:`X_c = U S V^T`, the covariance is
+    :math:`C = V D V^T`, :math:`D = S^2/(N-1)`. PCA whitening uses :math:`W = V D^{-1/2}`
+    (coordinates along the principal directions, rescaled); ZCA whitening uses
+    :math:`W = V D^{-1/2} V^T = C^{-1/2}`, the whitening map that stays closest to the data.
+    Both give :math:`W^T C W = I`, so ``Z = X_c @ W`` has identity sample covariance.
+
+    Parameters
+    ----------
+    X : array_like or torch.Tensor, shape (N, d)
+        One sample per row, ``N >= 2``.
+    method : {"zca", "pca"}
+    eps : float, default 0
+        Added to every variance before the inverse square root (:math:`D + \\varepsilon I`); a
+        positive value regularizes directions of (near) zero variance. With ``eps = 0`` the
+        covariance must be nonsingular.
+
+    Returns
+    -------
+    WhiteningResult
+        ``(Z (N, d), W (d, d), mean (d,))``; new data is whitened by ``(X_new - mean) @ W``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, ``eps < 0``, or the covariance is singular and ``eps = 0``.
+
+    References
+    ----------
+    A. Kessy, A. Lewin and K. Strimmer, Optimal whitening and decorrelation, The American
+    Statistician 72 (2018) 309-314.
+    """
+    X = _as_matrix(X, "X")
+    N, d = X.shape
+    if N < 2:
+        raise ValueError(f"X needs at least 2 samples (rows), got shape {X.shape}")
+    if method not in {"zca", "pca"}:
+        raise ValueError(f"method must be 'zca' or 'pca', got {method!r}")
+    eps = _check_real(eps, "eps", low=0.0)
+    mean = X.mean(axis=0)  # (d,)
+    Xc = X - mean  # (N, d)
+    _, s, Vt = np.linalg.svd(Xc, full_matrices=True)  # (min(N, d),), (d, d)
+    var = np.zeros(d)
+    var[: s.size] = s**2 / (N - 1)  # (d,) variances along the rows of Vt
+    if eps == 0.0 and var.min() <= d * _EPS * var.max():
+        raise ValueError(
+            "X has a singular covariance (rank < d or N <= d): pass eps > 0 to regularize"
+        )
+    W = Vt.T / np.sqrt(var + eps)  # (d, d) = V D^{-1/2}
+    if method == "zca":
+        W = W @ Vt
+    return WhiteningResult(Xc @ W, W, mean)
+
+
+# --------------------------------------------------------------------------------------------
+# low-rank updates of an inverse
+# --------------------------------------------------------------------------------------------
+
+
+def sherman_morrison(A_inv, u, v, *, rtol: float = 1e-10) -> np.ndarray:
+    """Inverse of a rank-one update, :math:`(A + u v^T)^{-1}`, from :math:`A^{-1}`.
+
+    .. math::
+
+        (A + u v^T)^{-1} = A^{-1} - \\frac{A^{-1} u \\, v^T A^{-1}}{1 + v^T A^{-1} u}.
+
+    Costs :math:`O(n^2)` instead of the :math:`O(n^3)` of a fresh inverse. The update exists if
+    and only if :math:`1 + v^T A^{-1} u \\neq 0`.
+
+    Parameters
+    ----------
+    A_inv : array_like or torch.Tensor, shape (n, n)
+        The inverse of ``A`` (not ``A`` itself).
+    u, v : array_like or torch.Tensor, shape (n,) (or (n, 1))
+    rtol : float, default 1e-10
+        The updated matrix is declared singular when
+        :math:`|1 + v^T A^{-1} u| \\le \\text{rtol}\\,(1 + |v^T A^{-1} u|)`.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        On shape mismatch, non-finite input, or when :math:`A + u v^T` is (numerically)
+        singular.
+
+    References
+    ----------
+    J. Sherman and W. J. Morrison, Adjustment of an inverse matrix corresponding to a change in
+    one element of a given matrix, Ann. Math. Statist. 21 (1950) 124-127.
+    """
+    A_inv = _as_square(A_inv, "A_inv")
+    n = A_inv.shape[0]
+    u = _as_vector(u, "u", n)
+    v = _as_vector(v, "v", n)
+    rtol = _check_real(rtol, "rtol", low=0.0)
+    Au = A_inv @ u  # (n,)
+    vA = v @ A_inv  # (n,)
+    w = float(v @ Au)
+    denom = 1.0 + w
+    if abs(denom) <= rtol * (1.0 + abs(w)):
+        raise ValueError(
+            f"1 + v^T A_inv u = {denom:.3g} is (numerically) zero: A + u v^T is singular"
+        )
+    return A_inv - np.outer(Au, vA) / denom
+
+
+def woodbury(A_inv, U, C, V, *, rtol: float = 1e-10) -> np.ndarray:
+    """Inverse of a rank-``k`` update, :math:`(A + U C V)^{-1}`, from :math:`A^{-1}`.
+
+    .. math::
+
+        (A + U C V)^{-1} = A^{-1} - A^{-1} U \\left(C^{-1} + V A^{-1} U\\right)^{-1} V A^{-1}.
+
+    Computed in the equivalent form
+    :math:`A^{-1} - A^{-1} U (I_k + C V A^{-1} U)^{-1} C V A^{-1}`, which needs no inverse of
+    :math:`C` (so ``C`` may be singular). Only a ``k x k`` system is solved: :math:`O(n^2 k)`
+    work instead of :math:`O(n^3)`. With ``k = 1`` and ``C = 1`` it is :func:`sherman_morrison`.
+
+    Parameters
+    ----------
+    A_inv : array_like or torch.Tensor, shape (n, n)
+    U : array_like or torch.Tensor, shape (n, k)
+    C : array_like or torch.Tensor, shape (k, k)
+    V : array_like or torch.Tensor, shape (k, n)
+    rtol : float, default 1e-10
+        :math:`A + UCV` is declared singular when the smallest singular value of the
+        ``k x k`` matrix :math:`K = I_k + C V A^{-1} U` is at most
+        :math:`\\text{rtol}\\,(1 + \\|C V A^{-1} U\\|_2)` (for ``k = 1`` the test of
+        :func:`sherman_morrison`).
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        On inconsistent shapes, non-finite input, or a (numerically) singular update.
+
+    References
+    ----------
+    M. A. Woodbury, Inverting modified matrices, Memorandum Report 42, Statistical Research
+    Group, Princeton University, 1950. W. W. Hager, Updating the inverse of a matrix, SIAM
+    Review 31 (1989) 221-239.
+    """
+    A_inv = _as_square(A_inv, "A_inv")
+    U = _as_matrix(U, "U")
+    C = _as_square(C, "C")
+    V = _as_matrix(V, "V")
+    n, k = A_inv.shape[0], C.shape[0]
+    if U.shape != (n, k):
+        raise ValueError(f"U must have shape (n, k) = ({n}, {k}), got {U.shape}")
+    if V.shape != (k, n):
+        raise ValueError(f"V must have shape (k, n) = ({k}, {n}), got {V.shape}")
+    rtol = _check_real(rtol, "rtol", low=0.0)
+    AU = A_inv @ U  # (n, k)
+    CVA = C @ (V @ A_inv)  # (k, n)
+    T = CVA @ U  # (k, k) = C V A^{-1} U
+    K = np.eye(k) + T  # (k, k)
+    s = np.linalg.svd(K, compute_uv=False)
+    if s[-1] <= rtol * (1.0 + np.linalg.norm(T, 2)):
+        raise ValueError(
+            "I + C V A_inv U is (numerically) singular: the update A + U C V is not invertible"
+        )
+    return A_inv - AU @ np.linalg.solve(K, CVA)
+
+
+# --------------------------------------------------------------------------------------------
+# the spiked Wigner model and the BBP transition
+# --------------------------------------------------------------------------------------------
+
+
+def spiked_wigner(n: int, lam: float, rng, *, x=None) -> tuple[np.ndarray, np.ndarray]:
+    """A sample of the spiked Wigner model :math:`A = \\lambda x x^T + W/\\sqrt{n}`.
+
+    :math:`W` is drawn from the Gaussian orthogonal ensemble: symmetric, off-diagonal entries
+    :math:`\\mathcal{N}(0, 1)`, diagonal entries :math:`\\mathcal{N}(0, 2)`, all independent up to
+    symmetry. With the :math:`1/\\sqrt{n}` scaling the spectrum of :math:`W/\\sqrt{n}` fills
+    :math:`[-2, 2]` (Wigner's semicircle) as :math:`n \\to \\infty`; with :math:`\\|x\\| = 1` the
+    signal :math:`\\lambda x x^T` has norm :math:`\\lambda`, so signal and noise are of the same
+    order and the BBP transition at :math:`\\lambda = 1` is visible.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    lam : float
+        Signal strength :math:`\\lambda \\ge 0`.
+    rng : numpy.random.Generator or int
+        Source of randomness (an int is used as a seed).
+    x : array_like, shape (n,), optional
+        The spike direction (normalized to unit length). By default it is drawn uniformly
+        on the unit sphere.
+
+    Returns
+    -------
+    A : ndarray, shape (n, n)
+        The symmetric observation.
+    x : ndarray, shape (n,)
+        The unit-norm spike.
+
+    References
+    ----------
+    D. Feral and S. Peche, The largest eigenvalue of rank one deformation of large Wigner
+    matrices, Commun. Math. Phys. 272 (2007) 185-228.
+    """
+    n = _check_int(n, "n", 2, 10**6)
+    lam = _check_real(lam, "lam", low=0.0)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        rng = np.random.default_rng(int(rng))
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator or an int, got {type(rng).__name__}")
+    if x is None:
+        x = rng.standard_normal(n)  # (n,)
+    else:
+        x = _as_vector(x, "x", n)
+    norm = np.linalg.norm(x)
+    if norm == 0:
+        raise ValueError("x must be a nonzero vector")
+    x = x / norm
+    G = rng.standard_normal((n, n))
+    W = (G + G.T) / np.sqrt(2.0)  # GOE: off-diagonal variance 1, diagonal variance 2
+    return lam * np.outer(x, x) + W / np.sqrt(n), x
+
+
+def _lam_array(lam) -> np.ndarray:
+    arr = _as_float_array(lam, "lam")
+    if np.any(arr < 0):
+        raise ValueError("lam must be >= 0")
+    return arr
+
+
+def bbp_overlap(lam):
+    """Limit of the squared overlap :math:`\\langle v_1, x \\rangle^2` in the spiked Wigner model.
+
+    For :math:`A = \\lambda x x^T + W/\\sqrt{n}` and :math:`n \\to \\infty`, the top eigenvector
+    :math:`v_1` of :math:`A` satisfies
+
+    .. math::
+
+        \\langle v_1, x \\rangle^2 \\to \\begin{cases} 1 - 1/\\lambda^2, & \\lambda > 1, \\\\
+        0, & \\lambda \\le 1. \\end{cases}
+
+    Parameters
+    ----------
+    lam : float or array_like, ``lam >= 0``
+
+    Returns
+    -------
+    float or ndarray (same shape as ``lam``)
+
+    References
+    ----------
+    F. Benaych-Georges and R. R. Nadakuditi, The eigenvalues and eigenvectors of finite, low
+    rank perturbations of large random matrices, Adv. Math. 227 (2011) 494-521.
+    """
+    arr = _lam_array(lam)
+    safe = np.where(arr > 1, arr, 2.0)  # avoid dividing by zero where the branch is unused
+    out = np.where(arr > 1, 1.0 - 1.0 / safe**2, 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def bbp_top_eigenvalue(lam):
+    """Limit of the largest eigenvalue of the spiked Wigner model.
+
+    .. math::
+
+        \\lambda_{\\max}(A) \\to \\begin{cases} \\lambda + 1/\\lambda, & \\lambda > 1, \\\\
+        2, & \\lambda \\le 1 \\text{ (the edge of the semicircle)}. \\end{cases}
+
+    Parameters
+    ----------
+    lam : float or array_like, ``lam >= 0``
+
+    Returns
+    -------
+    float or ndarray (same shape as ``lam``)
+
+    References
+    ----------
+    J. Baik, G. Ben Arous and S. Peche, Ann. Probab. 33 (2005) 1643-1697 (the transition, for
+    sample covariance matrices); D. Feral and S. Peche, Commun. Math. Phys. 272 (2007) 185-228
+    (Wigner matrices).
+    """
+    arr = _lam_array(lam)
+    safe = np.where(arr > 1, arr, 2.0)
+    out = np.where(arr > 1, safe + 1.0 / safe, 2.0)
+    return float(out) if out.ndim == 0 else out
