@@ -102,7 +102,8 @@ def _filled(release_nb, source_nb, answers=None):
 def release_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("release")
     proc = subprocess.run(
-        [sys.executable, "-m", "coursekit.homework", "release", "--out", str(out)],
+        [sys.executable, "-m", "coursekit.homework", "release", "--out", str(out),
+         "--chapter", CHAPTER],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr

@@ -5,7 +5,7 @@ no solution and no hidden test; the instructor notebook and the release with the
 in get full marks, the release as it is gets zero, and plausible wrong answers fail exactly their
 question (a visible test, or a hidden one that an answer tuned to the visible tests misses). One
 release and ONE grading run (five simulated students, both chapters) are shared by the tests
-through module-scoped fixtures, so that the file stays around a minute on 2 cores.
+through module-scoped fixtures, so that the file runs in well under a minute on 2 cores.
 """
 
 from __future__ import annotations
@@ -294,6 +294,7 @@ def test_release_leaks_no_solution_and_no_hidden_test(release_dir, chapter):
     secret -= public
     assert len(secret) > 60
     files = [release_dir / chapter / "homework.ipynb", release_dir / chapter / "README.txt"]
+    assert sorted((release_dir / chapter).iterdir()) == sorted(files)  # nothing else is released
     raw = "\n".join(path.read_text(encoding="utf-8") for path in files)
     released = _release_nb(release_dir, chapter)
     released_lines = {line.strip() for c in released.cells for line in c.source.split("\n")}
