@@ -322,6 +322,23 @@ def binary_cross_entropy_with_logits(logits, targets, reduction: str = "mean"):
 # --------------------------------------------------------------------------------------------
 
 
+def _location_scale_args(y, y_name, loc, loc_name, scale, scale_name):
+    """Validate data, location and positive scale arrays; return them and their broadcast shape."""
+    y = _as_float(y, y_name)
+    loc = _as_float(loc, loc_name)
+    scale = _as_float(scale, scale_name)
+    if np.any(scale <= 0):
+        raise ValueError(f"{scale_name} must be positive")
+    try:
+        shape = np.broadcast_shapes(y.shape, loc.shape, scale.shape)
+    except ValueError:
+        raise ValueError(
+            f"{y_name} {y.shape}, {loc_name} {loc.shape} and {scale_name} {scale.shape} "
+            "do not broadcast"
+        ) from None
+    return y, loc, scale, shape
+
+
 def gaussian_nll(y, mean, var, reduction: str = "mean"):
     r"""Negative log-likelihood of observations under :math:`\mathcal N(\text{mean}, \text{var})`.
 
@@ -352,17 +369,7 @@ def gaussian_nll(y, mean, var, reduction: str = "mean"):
         If ``var`` has a non-positive entry, shapes do not broadcast, or input is not finite.
     """
     _check_reduction(reduction)
-    y = _as_float(y, "y")
-    mean = _as_float(mean, "mean")
-    var = _as_float(var, "var")
-    if np.any(var <= 0):
-        raise ValueError("var must be positive")
-    try:
-        shape = np.broadcast_shapes(y.shape, mean.shape, var.shape)
-    except ValueError:
-        raise ValueError(
-            f"y {y.shape}, mean {mean.shape} and var {var.shape} do not broadcast"
-        ) from None
+    y, mean, var, shape = _location_scale_args(y, "y", mean, "mean", var, "var")
     losses = 0.5 * (np.log(2 * np.pi * var) + (y - mean) ** 2 / var)
     return _reduce(np.broadcast_to(losses, shape), reduction)
 
@@ -388,17 +395,7 @@ def laplace_nll(y, loc, scale, reduction: str = "mean"):
     float, or ndarray of the broadcast shape when ``reduction="none"``
     """
     _check_reduction(reduction)
-    y = _as_float(y, "y")
-    loc = _as_float(loc, "loc")
-    scale = _as_float(scale, "scale")
-    if np.any(scale <= 0):
-        raise ValueError("scale must be positive")
-    try:
-        shape = np.broadcast_shapes(y.shape, loc.shape, scale.shape)
-    except ValueError:
-        raise ValueError(
-            f"y {y.shape}, loc {loc.shape} and scale {scale.shape} do not broadcast"
-        ) from None
+    y, loc, scale, shape = _location_scale_args(y, "y", loc, "loc", scale, "scale")
     losses = np.log(2 * scale) + np.abs(y - loc) / scale
     return _reduce(np.broadcast_to(losses, shape), reduction)
 
