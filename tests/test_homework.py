@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from homework_helpers import fill_answers, grade_id
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coursekit.homework import CSV_COLUMNS, author, author_notebook, grade
@@ -29,8 +30,7 @@ QUESTIONS = ["power_iteration", "rank_k", "sherman_morrison", "pca"]
 TIMEOUT = 5  # seconds per cell in the grading run below
 
 
-def _gid(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+_gid = grade_id
 
 
 def _source_nb():
@@ -43,10 +43,6 @@ def _region_lines(nb, regions):
         for region in regions(cell.source, f"cell {index}"):
             lines += [line.strip() for line in region if line.strip()]
     return lines
-
-
-def _strip_markers(source):
-    return "\n".join(line for line in source.split("\n") if "### " not in line)
 
 
 # --------------------------------------------------------------------------- submissions
@@ -79,23 +75,7 @@ def rank_k_approx(A, k):
 
 
 def _filled(release_nb, source_nb, answers=None):
-    """The release with every answer filled in: the instructor's, or ``answers[question]``.
-
-    An answer of ``None`` keeps the stub.
-    """
-    answers = answers or {}
-    nb = copy.deepcopy(release_nb)
-    solutions = {_gid(c): c.source for c in source_nb.cells}
-    for cell in nb.cells:
-        gid = _gid(cell)
-        if gid and gid.endswith("-solution"):
-            question = gid[len(CHAPTER) + 1 : -len("-solution")]
-            if question in answers:
-                if answers[question] is not None:
-                    cell.source = answers[question].strip()
-            else:
-                cell.source = _strip_markers(solutions[gid])
-    return nb
+    return fill_answers(release_nb, source_nb, CHAPTER, answers)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ through module-scoped fixtures, so that the file runs in well under a minute on 
 
 from __future__ import annotations
 
-import copy
 import io
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from homework_helpers import fill_answers, grade_id
 
 from coursekit.homework import author, grade, release
 from coursekit.homework.authoring import (
@@ -42,8 +42,7 @@ def _source(chapter):
     return nbformat.read(ROOT / "chapters" / chapter / "homework.ipynb", as_version=4)
 
 
-def _gid(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+_gid = grade_id
 
 
 # --------------------------------------------------------------------------- wrong answers
@@ -181,19 +180,7 @@ WRONG = {
 }
 
 
-def _filled(release_nb, source_nb, chapter, answers):
-    """The release with every answer filled in: ``answers[question]``, else the instructor's."""
-    nb = copy.deepcopy(release_nb)
-    solutions = {_gid(c): c.source for c in source_nb.cells}
-    for cell in nb.cells:
-        gid = _gid(cell)
-        if gid and gid.endswith("-solution"):
-            question = gid[len(chapter) + 1 : -len("-solution")]
-            cell.source = answers[question].strip() if question in answers else "\n".join(
-                line for line in solutions[gid].split("\n")
-                if BEGIN_SOLUTION not in line and END_SOLUTION not in line
-            )
-    return nb
+_filled = fill_answers
 
 
 @pytest.fixture(scope="module")
