@@ -42,6 +42,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# sigmoid and softmax are taught in the MLE chapter; this module reuses them.
+from coursekit.losses import log_softmax, sigmoid, softmax
+
 __all__ = [
     "ACTIVATIONS",
     "sigmoid",
@@ -62,13 +65,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------ activations
-def sigmoid(z):
-    r""":math:`\sigma(z) = 1/(1+e^{-z})`, elementwise, without overflow for large :math:`|z|`."""
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def sigmoid_prime(z):
     r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`."""
     s = sigmoid(z)
@@ -123,14 +119,6 @@ def _activation(name, argname: str):
 
 
 # ------------------------------------------------------------------------------ output + loss
-def softmax(z, axis: int = -1):
-    r"""Softmax :math:`\hat y_k = e^{z_k}/\sum_j e^{z_j}` along ``axis``, computed stably
-    (the maximum is subtracted first, which does not change the result)."""
-    z = np.asarray(z, dtype=float)
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
 def one_hot(y, n_classes: int):
     """Integer labels of shape (N,) -> one-hot rows of shape (N, n_classes)."""
     y = np.asarray(y)
@@ -180,8 +168,7 @@ def softmax_cross_entropy(z, y):
     if z.ndim != 2:
         raise ValueError(f"z must have shape (N, K), got {z.shape}")
     y = _targets(y, z.shape[1], z.shape[0])
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)
+    log_p = log_softmax(z, axis=1)  # (N, K), stable: taught in the MLE chapter
     n = z.shape[0]
     loss = -(y * log_p).sum() / n
     return float(loss), (np.exp(log_p) - y) / n
