@@ -84,6 +84,7 @@ __all__ = [
     "secret_identifiers",
     "find_secrets",
     "scan",
+    "build_parser",
     "main",
 ]
 
