@@ -188,8 +188,10 @@ def _fake_build(root: Path, planted: dict[str, str] | None = None) -> Path:
     return root
 
 
+QUOTED_LINE = 'raise AssertionError("f(-1) should raise a \'ValueError\'")'
 SECRETS = [Secret(SOLUTION_LINE, "solution", "hw, cell 1"),
-           Secret(HIDDEN_LINE, "hidden test", "hw, cell 3")]
+           Secret(HIDDEN_LINE, "hidden test", "hw, cell 3"),
+           Secret(QUOTED_LINE, "hidden test", "hw, cell 3")]
 NAMES = {"_expected": "hw, cell 3"}
 
 
@@ -207,6 +209,9 @@ def test_a_clean_fake_build_has_no_leak(tmp_path):
     ("ipynb", 'assert x, "a \\"quoted\\" <b>" ' + HIDDEN_LINE,
      ("_sources/chapters/ch/homework.ipynb", "hidden test")),
     ("ipynb", "    " + SOLUTION_LINE, ("_sources/chapters/ch/homework.ipynb", "solution")),
+    # JSON escapes the quotes: only the decoded notebook shows the line
+    ("ipynb", QUOTED_LINE, ("_sources/chapters/ch/homework.ipynb", "hidden test")),
+    ("index.html", f"<pre>{html.escape(QUOTED_LINE)}</pre>", ("index.html", "hidden test")),
     ("inv", SOLUTION_LINE, ("objects.inv", "solution")),
     ("js", HIDDEN_LINE, ("_static/vendor.js", "hidden test")),
     ("py", SOLUTION_LINE, ("_downloads/script.py", "solution")),
@@ -334,6 +339,21 @@ def test_stage_refuses_bad_arguments(tmp_path):
     assert (other / "holiday.jpg").exists()  # nothing was deleted
     out = stage(book, tmp_path / "out", "instructor")
     assert stage(book, out, "instructor") == out  # an earlier staging is replaced
+
+
+@pytest.mark.slow
+def test_a_student_staging_that_would_leak_a_marker_fails_and_leaves_nothing(tmp_path):
+    book = _fake_book(tmp_path)
+    (book / "intro.md").write_text("# Intro\n\n    ### BEGIN HIDDEN TESTS\n")
+    out = tmp_path / "student"
+    with pytest.raises(RuntimeError, match="intro.md holds 'BEGIN HIDDEN TESTS'"):
+        stage(book, out, "student")
+    assert not out.exists()
+    (book / "intro.md").write_text("# Intro\n")
+    stage(book, out, "student")  # the fake homework is released: stub, no hidden test
+    text = (out / "chapters" / "ch" / "homework.ipynb").read_text()
+    assert find_secrets(text, [s.text for s in secret_lines(book)]) == []
+    assert "NotImplementedError" in text and "visible tests passed" in text
 
 
 # ---------------------------------------------------------------------------- the real build

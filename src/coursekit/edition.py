@@ -383,7 +383,6 @@ def stage(book: str | Path, out: str | Path, edition: str = "student",
         If a staged student file still holds a solution or hidden-test marker.
     """
     from coursekit.homework.nbgrader_course import discover_homeworks
-    from coursekit.homework.release import release
 
     if edition not in EDITIONS:
         raise ValueError(f"edition={edition!r}: expected one of {EDITIONS}")
@@ -400,6 +399,18 @@ def stage(book: str | Path, out: str | Path, edition: str = "student",
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    (out / STAMP).write_text(edition + "\n", encoding="utf-8")
+    try:
+        _fill(book, out, edition, execute, homeworks)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)  # no half-staged edition is left behind
+        raise
+    return out
+
+
+def _fill(book: Path, out: Path, edition: str, execute: str | None, homeworks: dict) -> None:
+    from coursekit.homework.release import release
+
     for path in _book_sources(book):
         target = out / path.relative_to(book)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -433,8 +444,6 @@ def stage(book: str | Path, out: str | Path, edition: str = "student",
             nb = nbformat.read(path, as_version=4)
             _show_graded_cells(nb)
             nbformat.write(nb, path)
-    (out / STAMP).write_text(edition + "\n", encoding="utf-8")
-    return out
 
 
 # ------------------------------------------------------------------------------------------
