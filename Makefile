@@ -1,5 +1,5 @@
 # coursekit: two commands on a fresh machine.
-#   make book   build the HTML book (executes every notebook) into _build/html
+#   make book   build the HTML book, student edition (executes every notebook) into _build/html
 #   make test   run every test: unit tests, nbval on every notebook, the strict book build,
 #               and a real browser (chromium) against the built pages
 # Both create or update the virtual environment .venv from requirements.txt first.
@@ -17,10 +17,22 @@ NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoi
 NB_ENV := env -u MPLBACKEND -u COURSEKIT_FULL COURSEKIT_DEVICE=cpu COURSEKIT_PROGRESS=0
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv book test test-unit test-notebooks test-build test-browser execute lint clean
+# Two editions from one source (coursekit.edition): each is built from a staged copy of the
+# book's sources. The student edition (published, _build/html) holds the homework releases:
+# no solution, no hidden test; `coursekit.edition scan` fails the build if any secret line
+# reaches it. The instructor edition (_build/instructor/html) shows solutions and hidden tests.
+STUDENT_SRC := _build/student-src
+INSTRUCTOR := _build/instructor
+EDITION := $(BIN)/python -m coursekit.edition
+# Everything a student build leaves in _build, but not the instructor edition.
+STUDENT_BUILD = $(filter-out $(INSTRUCTOR),$(wildcard _build/* _build/.[!.]*))
+
+.PHONY: help venv book book-instructor test test-unit test-notebooks test-build test-editions \
+	test-browser execute lint clean
 
 help:
-	@echo "make book   build the book into _build/html (executes all notebooks)"
+	@echo "make book   build the student edition into _build/html (executes all notebooks)"
+	@echo "make book-instructor   build the instructor edition into _build/instructor/html"
 	@echo "make test   run every test (unit, notebooks, strict build, browser)"
 	@echo "make execute [NB=chapters/x/y.ipynb]   re-execute and store notebooks (default mode, CPU)"
 
@@ -33,30 +45,47 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
-	rm -rf _build
-	env -u MPLBACKEND COURSEKIT_PROGRESS=0 $(BIN)/jupyter-book build . --all -W -n --keep-going
-	@echo "Open _build/html/index.html"
+	rm -rf $(STUDENT_BUILD)
+	$(EDITION) stage student $(STUDENT_SRC)
+	env -u MPLBACKEND COURSEKIT_PROGRESS=0 $(BIN)/jupyter-book build $(STUDENT_SRC) \
+	  --path-output . --all -W -n --keep-going
+	$(EDITION) scan _build/html
+	@echo "Open _build/html/index.html (student edition)"
 
-test: test-unit test-notebooks test-build test-browser
+# Not for publishing: every solution and hidden test is on the pages and in _sources.
+book-instructor: $(STAMP)
+	rm -rf $(INSTRUCTOR)
+	$(EDITION) stage instructor $(INSTRUCTOR)/src
+	env -u MPLBACKEND COURSEKIT_PROGRESS=0 $(BIN)/jupyter-book build $(INSTRUCTOR)/src \
+	  --path-output $(INSTRUCTOR) --all -W -n --keep-going
+	mv $(INSTRUCTOR)/_build/html $(INSTRUCTOR)/html
+	@echo "Open $(INSTRUCTOR)/html/index.html (instructor edition: do not publish)"
+
+test: test-unit test-notebooks test-build test-editions test-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 
 test-unit: lint
-	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser" tests
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not build" tests
 
 test-notebooks: $(STAMP)
 	$(NB_ENV) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadfile $(NOTEBOOKS)
 
-# The strict build from a clean _build. nbval has just executed every notebook and checked that
-# the stored outputs reproduce, so this build renders them (execution off, derived from
-# _config.yml); `make book` executes.
+# The strict build of the student edition from a clean _build (the instructor edition is kept).
+# nbval has just executed every notebook and checked that the stored outputs reproduce, so this
+# build renders them (execution off in the staged _config.yml); `make book` executes.
 test-build: $(STAMP)
-	rm -rf _build && mkdir -p _build
-	sed -E 's/^(  execute_notebooks:).*/\1 "off"/' _config.yml > _build/_config_render.yml
-	grep -q 'execute_notebooks: "off"' _build/_config_render.yml
-	$(BIN)/jupyter-book build . --all -W -n --keep-going --config _build/_config_render.yml
+	rm -rf $(STUDENT_BUILD)
+	$(EDITION) stage student $(STUDENT_SRC) --execute off
+	grep -q "execute_notebooks: 'off'" $(STUDENT_SRC)/_config.yml
+	$(BIN)/jupyter-book build $(STUDENT_SRC) --path-output . --all -W -n --keep-going
+	$(EDITION) scan _build/html
+
+# The built student edition holds no solution or hidden-test line (tests/test_editions.py).
+test-editions: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -m build tests/test_editions.py
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/test_browser.py

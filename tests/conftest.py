@@ -3,3 +3,8 @@
 import matplotlib
 
 matplotlib.use("Agg")
+
+
+def pytest_configure(config):
+    # tests that read the built book run after the build (make test-editions), not in test-unit
+    config.addinivalue_line("markers", "build: reads the built book in _build/html")

@@ -193,28 +193,36 @@ def test_interactive_figures_change_frame_when_the_slider_moves(visit, page):
         assert _frame_src(v, i) != moved
 
 
+@pytest.fixture(scope="module")
+def secrets():
+    """The solution and hidden-test lines of every instructor homework (coursekit.edition)."""
+    from coursekit.edition import secret_lines
+
+    lines = [s.text for s in secret_lines(ROOT)]
+    assert lines, "the homework notebooks have no solution or hidden-test line to look for"
+    return lines
+
+
 @pytest.mark.parametrize("page", [p for p in CHAPTERS if p.endswith("/homework.html")])
-def test_homework_pages_do_not_reveal_hidden_tests(page):
-    import html as html_lib
+def test_homework_pages_show_the_release_and_serve_it(visit, secrets, page):
+    """The student edition: no secret on the page or in the notebook its download button serves."""
+    from coursekit.edition import find_secrets
+    from coursekit.homework.nbgrader_course import CODE_STUB
 
-    import nbformat
-
-    from coursekit.homework.authoring import hidden_test_regions
-
-    nb = nbformat.read(ROOT / page.replace(".html", ".ipynb"), as_version=4)
-    hidden, elsewhere = set(), set()
-    for cell in nb.cells:
-        regions = hidden_test_regions(cell.source) if cell.cell_type == "code" else []
-        in_hidden = {line.strip() for region in regions for line in region}
-        hidden |= in_hidden
-        elsewhere |= {line.strip() for line in cell.source.splitlines()} - in_hidden
-    # a line that also stands in a solution or in the prose is not a hidden-test leak
-    hidden = {line for line in hidden - elsewhere if len(line) > 12}
-    assert hidden, f"{page}: the source has no hidden tests to look for"
-    html = (HTML / page).read_text()
-    text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
-    leaked = sorted(line for line in hidden if line in text)
-    assert not leaked, f"{page} shows hidden-test lines: {leaked[:3]}"
+    v = visit(page)
+    leaked = find_secrets(v.page.content(), secrets)  # the DOM, collapsed blocks included
+    assert not leaked, f"{page} shows solution or hidden-test lines: {leaked[:3]}"
+    assert find_secrets(v.page.inner_text("main"), [CODE_STUB.splitlines()[0]]), (
+        f"{page} does not show the stubs of the release")
+    link = v.page.locator("a[href$='.ipynb']").first
+    href = link.get_attribute("href")
+    assert href.endswith(page.replace(".html", ".ipynb")), f"{page}: download link {href}"
+    served = v.page.request.get(v.page.url.rsplit("/", 1)[0] + "/" + href)
+    assert served.status == 200, f"{page}: the download button's notebook is missing"
+    notebook = served.text()
+    assert "NotImplementedError" in notebook, f"{page}: the download is not the release"
+    leaked = find_secrets(notebook, secrets)
+    assert not leaked, f"{page}: the downloaded notebook holds {leaked[:3]}"
 
 
 def test_index_redirects_to_the_first_page(visit):
