@@ -83,7 +83,7 @@ def as_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
+            raise ValueError(f"{name} must be a {want} array, got shape {arr.shape}")
     if nonempty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     arr = arr.astype(np.int64 if integer else np.float64, copy=False)

@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from coursekit._checks import as_array
+
 __all__ = [
     "Dual",
     "Value",
@@ -108,10 +110,14 @@ class Dual:
 
     def __init__(self, val, dot=0.0):
         self.val = _check_real(val, "val")
+        if not math.isfinite(self.val):
+            raise ValueError(f"val must be finite, got {self.val}")
         if _is_real(dot):
             self.dot = float(dot)
+            if not math.isfinite(self.dot):
+                raise ValueError(f"dot must be finite, got {self.dot}")
         elif isinstance(dot, (np.ndarray, list, tuple)):
-            arr = np.asarray(dot, dtype=float)
+            arr = as_array(dot, "dot")
             if arr.ndim != 1:
                 raise TypeError(f"dot must be a real number or a 1-D array, got shape {arr.shape}")
             self.dot = arr
@@ -452,7 +458,7 @@ def relu(x):
 
 # ------------------------------------------------------------------- gradients three ways
 def _as_point(x, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
+    arr = as_array(x, name)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(
             f"{name} must be a non-empty 1-D sequence of numbers, got shape {arr.shape}"

@@ -31,11 +31,12 @@ G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., Johns Hopkins Un
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-import torch
+
+from coursekit._checks import as_array, as_matrix, check_choice, check_int, check_real, max_abs
+from coursekit.runtime import as_generator
 
 __all__ = [
     "svd_via_eig",
@@ -62,41 +63,16 @@ _EPS = np.finfo(np.float64).eps
 
 
 def _as_float_array(x, name: str) -> np.ndarray:
-    """``x`` as a float64 NumPy array (from an array, a sequence or a torch tensor)."""
-    if isinstance(x, torch.Tensor):
-        if x.is_complex():
-            raise TypeError(f"{name} must be real, got a complex tensor")
-        x = x.detach().cpu().double().numpy()
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # pragma: no cover - numpy's own error is kept as the cause
-        raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return arr
+    """``x`` as a finite float64 NumPy array (from an array, a sequence or a torch tensor)."""
+    return as_array(x, name)
 
 
 def _as_matrix(x, name: str) -> np.ndarray:
-    arr = _as_float_array(x, name)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (a matrix), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    return arr
+    return as_matrix(x, name)
 
 
 def _as_square(x, name: str) -> np.ndarray:
-    arr = _as_matrix(x, name)
-    if arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be square, got shape {arr.shape}")
-    return arr
+    return as_matrix(x, name, square=True)
 
 
 def _as_vector(x, name: str, n: int) -> np.ndarray:
@@ -109,23 +85,11 @@ def _as_vector(x, name: str, n: int) -> np.ndarray:
 
 
 def _check_int(k, name: str, low: int, high: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, Integral):
-        raise TypeError(f"{name} must be an int, got {type(k).__name__}")
-    k = int(k)
-    if not low <= k <= high:
-        raise ValueError(f"{name} must satisfy {low} <= {name} <= {high}, got {k}")
-    return k
+    return check_int(k, name, low, high)
 
 
 def _check_real(x, name: str, low: float | None = None) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    x = float(x)
-    if not np.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    if low is not None and x < low:
-        raise ValueError(f"{name} must be >= {low}, got {x}")
-    return x
+    return check_real(x, name, low=low)
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,9 +135,19 @@ def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Trefethen and Bau, *Numerical Linear Algebra*, SIAM 1997, Lectures 4-5 and 31.
     """
     A = _as_matrix(A, "A")
+    c = max_abs(A)
+    if c == 0:  # the zero matrix: s = 0 and any orthonormal U, V
+        m, n = A.shape
+        p = min(m, n)
+        return np.eye(m, p), np.zeros(p), np.eye(p, n)
+    U, s, Vt = _svd_via_eig_scaled(A / c)  # entries of order 1: A^T A neither over- nor
+    return U, s * c, Vt  # underflows (LAPACK scales the same way)
+
+
+def _svd_via_eig_scaled(A: np.ndarray):
     m, n = A.shape
     if m < n:  # work with the n x n Gram matrix of the transpose, then swap roles
-        V, s, Ut = svd_via_eig(A.T)
+        V, s, Ut = _svd_via_eig_scaled(A.T)
         return Ut.T, s, V.T
     lam, V = np.linalg.eigh(A.T @ A)  # ascending eigenvalues, (n,), (n, n)
     lam, V = lam[::-1], V[:, ::-1]  # decreasing order
@@ -213,11 +187,14 @@ def numerical_rank(A, tol: float | None = None) -> int:
     Golub and Van Loan, *Matrix Computations*, 4th ed., section 5.4.1.
     """
     A = _as_matrix(A, "A")
-    s = np.linalg.svd(A, compute_uv=False)
+    if tol is not None:
+        tol = _check_real(tol, "tol", low=0.0)
+    c = max_abs(A)
+    if c == 0:
+        return 0
+    s = np.linalg.svd(A / c, compute_uv=False) * c  # scaled: no overflow near 1.8e308
     if tol is None:
         tol = max(A.shape) * _EPS * s[0]
-    else:
-        tol = _check_real(tol, "tol", low=0.0)
     return int(np.count_nonzero(s > tol))
 
 
@@ -402,22 +379,31 @@ def whiten(X, method: str = "zca", eps: float = 0.0) -> WhiteningResult:
     N, d = X.shape
     if N < 2:
         raise ValueError(f"X needs at least 2 samples (rows), got shape {X.shape}")
-    if method not in {"zca", "pca"}:
-        raise ValueError(f"method must be 'zca' or 'pca', got {method!r}")
+    check_choice(method, "method", ("zca", "pca"))
     eps = _check_real(eps, "eps", low=0.0)
-    mean = X.mean(axis=0)  # (d,)
-    Xc = X - mean  # (N, d)
+    # Work with X / c, c = max |X| (entries of order 1), as LAPACK does: the variances of X are
+    # c^2 v with v those of X / c, and (var + eps)^{-1/2} = r / c with r = 1 / hypot(sqrt(v),
+    # sqrt(eps) / c). Nothing overflows or underflows where the whitened data exists.
+    c = max_abs(X)
+    if c == 0:
+        c = 1.0
+    Xs = X / c  # (N, d)
+    mean_s = Xs.mean(axis=0)  # (d,)
+    Xc = Xs - mean_s  # (N, d), the centred data over c
     _, s, Vt = np.linalg.svd(Xc, full_matrices=True)  # (min(N, d),), (d, d)
-    var = np.zeros(d)
-    var[: s.size] = s**2 / (N - 1)  # (d,) variances along the rows of Vt
-    if eps == 0.0 and var.min() <= d * _EPS * var.max():
+    v = np.zeros(d)
+    v[: s.size] = s**2 / (N - 1)  # (d,) variances of X / c along the rows of Vt
+    if eps == 0.0 and v.min() <= d * _EPS * v.max():
         raise ValueError(
             "X has a singular covariance (rank < d or N <= d): pass eps > 0 to regularize"
         )
-    W = Vt.T / np.sqrt(var + eps)  # (d, d) = V D^{-1/2}
+    r = 1.0 / np.hypot(np.sqrt(v), np.sqrt(eps) / c)  # (d,)
+    W = Vt.T * (r / c)  # (d, d) = V D^{-1/2}
+    Z = (Xc @ Vt.T) * r  # (N, d) = X_c V D^{-1/2}, from the scaled data
     if method == "zca":
         W = W @ Vt
-    return WhiteningResult(Xc @ W, W, mean)
+        Z = Z @ Vt
+    return WhiteningResult(Z, W, mean_s * c)
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,15 +450,22 @@ def sherman_morrison(A_inv, u, v, *, rtol: float = 1e-10) -> np.ndarray:
     u = _as_vector(u, "u", n)
     v = _as_vector(v, "v", n)
     rtol = _check_real(rtol, "rtol", low=0.0)
-    Au = A_inv @ u  # (n,)
-    vA = v @ A_inv  # (n,)
-    w = float(v @ Au)
-    denom = 1.0 + w
-    if abs(denom) <= rtol * (1.0 + abs(w)):
+    # Scaled to entries of order 1 (A_inv = a B, u = cu x, v = cv y): with k = a cu cv,
+    # w = v^T A_inv u = k y^T B x and the correction is a B x y^T B / (1/k + y^T B x).
+    a, cu, cv = max_abs(A_inv), max_abs(u), max_abs(v)
+    if a == 0 or cu == 0 or cv == 0:
+        return A_inv.copy()  # the update u v^T is zero or A_inv A_inv-terms vanish
+    B, x, y = A_inv / a, u / cu, v / cv
+    Bx, yB = B @ x, y @ B  # (n,), (n,)
+    wt = float(y @ Bx)  # w / k
+    inv_k = ((1.0 / a) / cu) / cv  # 1/k, 0 when k overflows
+    denom = inv_k + wt  # (1 + w) / k
+    if abs(denom) <= rtol * (inv_k + abs(wt)):
         raise ValueError(
-            f"1 + v^T A_inv u = {denom:.3g} is (numerically) zero: A + u v^T is singular"
+            f"1 + v^T A_inv u = {denom:.3g} x {1 / inv_k if inv_k else float('inf'):.3g} is "
+            "(numerically) zero: A + u v^T is singular"
         )
-    return A_inv - np.outer(Au, vA) / denom
+    return A_inv - np.outer(Bx * (a / denom), yB)
 
 
 def woodbury(A_inv, U, C, V, *, rtol: float = 1e-10) -> np.ndarray:
@@ -541,7 +534,7 @@ def woodbury(A_inv, U, C, V, *, rtol: float = 1e-10) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def spiked_wigner(n: int, lam: float, rng, *, x=None) -> tuple[np.ndarray, np.ndarray]:
+def spiked_wigner(n: int, lam: float, rng=None, *, x=None) -> tuple[np.ndarray, np.ndarray]:
     """A sample of the spiked Wigner model :math:`A = \\lambda x x^T + W/\\sqrt{n}`.
 
     :math:`W` is drawn from the Gaussian orthogonal ensemble: symmetric, off-diagonal entries
@@ -557,8 +550,8 @@ def spiked_wigner(n: int, lam: float, rng, *, x=None) -> tuple[np.ndarray, np.nd
         Dimension, ``n >= 2``.
     lam : float
         Signal strength :math:`\\lambda \\ge 0`.
-    rng : numpy.random.Generator or int
-        Source of randomness (an int is used as a seed).
+    rng : numpy.random.Generator, int or None
+        Source of randomness (an int is a seed; None means seed 0).
     x : array_like, shape (n,), optional
         The spike direction (normalized to unit length). By default it is drawn uniformly
         on the unit sphere.
@@ -577,10 +570,7 @@ def spiked_wigner(n: int, lam: float, rng, *, x=None) -> tuple[np.ndarray, np.nd
     """
     n = _check_int(n, "n", 2, 10**6)
     lam = _check_real(lam, "lam", low=0.0)
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        rng = np.random.default_rng(int(rng))
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator or an int, got {type(rng).__name__}")
+    rng = as_generator(rng)
     if x is None:
         x = rng.standard_normal(n)  # (n,)
     else:

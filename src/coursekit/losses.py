@@ -15,7 +15,8 @@ Taught in: the MLE chapter (chapters/mle/mle.ipynb).
 
 References
 ----------
-C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006 (sections 1.2.5, 4.3). K. P. Murphy, *Probabilistic Machine Learning: An Introduction*, MIT Press, 2022. P.
+C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006 (sections 1.2.5, 4.3).
+K. P. Murphy, *Probabilistic Machine Learning: An Introduction*, MIT Press, 2022. P.
 Blanchard, D. J. Higham and N. J. Higham, Accurately computing the log-sum-exp and softmax
 functions, IMA J. Numer. Anal. 41 (2021) 2311-2330.
 """

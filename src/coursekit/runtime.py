@@ -216,7 +216,9 @@ def resolve_device(device=None, name: str = "device") -> torch.device:
     try:
         dev = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"{name}={device!r} is not a device name such as 'cpu' or 'cuda'") from None
+        raise ValueError(
+            f"{name}={device!r} is not a device name such as 'cpu' or 'cuda'"
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name}={device!r} but torch sees no CUDA device on this machine")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
