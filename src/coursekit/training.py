@@ -364,6 +364,8 @@ def loop(
 def _scalar(value, key: str):
     """A float, or a detached 0-d tensor left on its device (no synchronisation)."""
     if isinstance(value, torch.Tensor):
+        if value.ndim == 0:
+            return value.detach()
         if value.numel() != 1:
             raise ValueError(f"step's value {key!r} must be a scalar, got shape "
                              f"{tuple(value.shape)}")
