@@ -115,8 +115,9 @@ def test_torch_generator_follows_the_same_convention():
     def draw(rng):
         return torch.randn(4, generator=torch_generator(rng))
 
-    assert torch.equal(draw(7), torch.randn(4, generator=torch.Generator().manual_seed(7)))
+    assert torch.equal(draw(7), draw(np.random.default_rng(7)))  # a seed is its generator
     assert torch.equal(draw(None), draw(0))
+    assert not torch.equal(draw(7), draw(8))
     # the same NumPy generator state gives the same stream; the generator is advanced
     assert torch.equal(draw(np.random.default_rng(1)), draw(np.random.default_rng(1)))
     g = np.random.default_rng(1)

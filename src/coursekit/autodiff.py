@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit._checks import as_array
+from coursekit._checks import as_array, check_callable, check_choice, check_real
 
 __all__ = [
     "Dual",
@@ -247,6 +247,8 @@ class Value:
 
     def __init__(self, data, label: str = "", *, _parents=(), _local_grads=(), _op: str = ""):
         self.data = _check_real(data, "data")
+        if not math.isfinite(self.data):
+            raise ValueError(f"data must be finite, got {self.data}")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.grad = 0.0
@@ -537,17 +539,13 @@ def finite_difference_gradient(
     -------
     numpy.ndarray, shape (n,)
     """
-    if not callable(f):
-        raise TypeError("f must be callable as f(x_1, ..., x_n)")
-    if kind not in ("central", "forward"):
-        raise ValueError(f"kind must be 'central' or 'forward', got {kind!r}")
+    check_callable(f, "f", "f(x_1, ..., x_n)")
+    check_choice(kind, "kind", ("central", "forward"))
     x = _as_point(x)
     eps = np.finfo(float).eps
     if h is None:
         h = eps ** (1 / 3) if kind == "central" else math.sqrt(eps)
-    h = _check_real(h, "h")
-    if not h > 0:
-        raise ValueError(f"h must be positive, got {h}")
+    h = check_real(h, "h", positive=True)
     grad = np.empty_like(x)
     f0 = float(f(*x)) if kind == "forward" else 0.0
     for i in range(x.size):

@@ -192,9 +192,8 @@ def numerical_rank(A, tol: float | None = None) -> int:
     c = max_abs(A)
     if c == 0:
         return 0
-    s = np.linalg.svd(A / c, compute_uv=False) * c  # scaled: no overflow near 1.8e308
-    if tol is None:
-        tol = max(A.shape) * _EPS * s[0]
+    s = np.linalg.svd(A / c, compute_uv=False)  # of A / c: no overflow near 1.8e308
+    tol = max(A.shape) * _EPS * s[0] if tol is None else tol / c  # in units of c
     return int(np.count_nonzero(s > tol))
 
 

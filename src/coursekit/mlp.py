@@ -178,7 +178,7 @@ def one_hot(y, n_classes: int):
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of integer labels, got shape {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"y must hold labels in [0, {n_classes}), got values in "
+        raise ValueError(f"y must hold labels in [0, n_classes={n_classes}), got values in "
                          f"[{y.min()}, {y.max()}]")
     out = np.zeros((y.size, n_classes))
     out[np.arange(y.size), y] = 1.0

@@ -158,7 +158,7 @@ def density_2d(samples, ax=None, bins: int = 100, lim: float | tuple = 3.0, cmap
     (-3.0, 3.0)
     >>> plt.close(fig)
     """
-    pts = _to_numpy(samples, "samples", finite=False)
+    pts = _to_numpy(samples, "samples")
     if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] == 0:
         raise ValueError(f"samples must have shape (n, 2) with n >= 1, got {pts.shape}")
     bins = check_int(bins, "bins", low=1)

@@ -275,9 +275,9 @@ def as_generator(rng=None, name: str = "rng") -> np.random.Generator:
 def torch_generator(rng=None, device=None) -> torch.Generator:
     """A ``torch.Generator`` that follows the same ``rng`` convention as :func:`as_generator`.
 
-    An int seed ``s`` (or None, meaning 0) seeds the torch generator with ``s`` directly; a NumPy
-    generator is advanced by one draw, which seeds the torch generator (so the same NumPy
-    generator state always gives the same torch stream).
+    The torch generator is seeded with one draw from ``as_generator(rng)``: an int seed ``s``
+    and ``numpy.random.default_rng(s)`` give the same torch stream (as they do everywhere in the
+    package), and a NumPy generator passed in is advanced by that one draw.
 
     Parameters
     ----------
@@ -288,14 +288,10 @@ def torch_generator(rng=None, device=None) -> torch.Generator:
     Examples
     --------
     >>> a = torch.randn(2, generator=torch_generator(3))
-    >>> b = torch.randn(2, generator=torch.Generator().manual_seed(3))
+    >>> b = torch.randn(2, generator=torch_generator(np.random.default_rng(3)))
     >>> bool(torch.equal(a, b))
     True
     """
     dev = torch.device("cpu") if device is None else resolve_device(device)
-    if isinstance(rng, np.random.Generator):
-        seed = int(rng.integers(2**63 - 1))
-    else:
-        as_generator(rng)  # the same checks and errors
-        seed = 0 if rng is None else int(rng)
+    seed = int(as_generator(rng).integers(2**63 - 1))
     return torch.Generator(device=dev).manual_seed(seed)

@@ -133,8 +133,10 @@ def accuracy(logits, targets) -> torch.Tensor:
                          f"{tuple(logits.shape)}")
     if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
         raise TypeError(f"targets must hold integer class indices, got dtype {targets.dtype}")
-    if logits.is_complex():
-        raise TypeError("logits must be real")
+    if logits.is_complex() or logits.dtype == torch.bool:
+        raise TypeError(f"logits must hold real scores, got dtype {logits.dtype}")
+    if logits.is_floating_point() and not bool(torch.isfinite(logits).all()):
+        raise ValueError("logits must be finite (they hold NaN or inf)")
     return (logits.argmax(dim=1) == targets.to(logits.device)).float().mean()
 
 

@@ -187,6 +187,7 @@ def make_moons(n: int, noise: float = 0.05, rng=None, return_labels: bool = Fals
         Only with ``return_labels=True``.
     """
     n, noise, gen = _check_int(n, "n", 1), _check_real(noise, "noise"), as_generator(rng)
+    return_labels = check_bool(return_labels, "return_labels")
     y = gen.permutation(np.repeat([0, 1], [n // 2, n - n // 2]))
     t = gen.uniform(0.0, np.pi, n)
     x = np.stack([np.cos(t) - 0.5, np.sin(t) - 0.25], axis=1) * np.where(y == 1, -1, 1)[:, None]
