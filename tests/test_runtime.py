@@ -17,11 +17,15 @@ from coursekit.runtime import (
 )
 
 
-def test_default_device_follows_availability_order():
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    if expected == "cpu" and torch.backends.mps.is_available():
-        expected = "mps"
-    assert get_device(environ={}).type == expected
+@pytest.mark.parametrize("cuda, mps, expected", [
+    (True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_default_device_is_the_first_available_of_cuda_mps_cpu(monkeypatch, cuda, mps, expected):
+    import coursekit.runtime as rt
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(rt, "_mps_available", lambda: mps)
+    assert get_device(environ={}) == torch.device(expected)
+    assert get_device(environ={"COURSEKIT_DEVICE": "cpu"}) == torch.device("cpu")
 
 
 def test_forced_cpu_from_environment_and_argument():
@@ -150,3 +154,22 @@ def test_resolve_device_names_the_argument():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda'"):
             resolve_device("cuda")
+
+
+def test_every_public_name_has_a_docstring_with_an_example():
+    """``--doctest-modules`` runs these examples; a new public function must bring one."""
+    import importlib
+    import inspect
+
+    missing = []
+    for name in coursekit.SUBMODULES:
+        if name == "homework":  # the homework pipeline has its own tests
+            continue
+        module = importlib.import_module(f"coursekit.{name}")
+        assert module.__doc__ and "Taught in" in module.__doc__, f"{name}: no 'Taught in' line"
+        for public in module.__all__:
+            obj = getattr(module, public)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and ">>>" not in (
+                    inspect.getdoc(obj) or ""):
+                missing.append(f"{name}.{public}")
+    assert not missing, f"public names without a docstring example: {missing}"

@@ -410,6 +410,12 @@ def log(x):
     ------
     ValueError
         If the value of ``x`` is not positive.
+
+    Examples
+    --------
+    >>> y = log(Dual(2.0, 1.0))
+    >>> round(y.val, 6), y.dot
+    (0.693147, 0.5)
     """
     v = _primal(x)
     if _is_real(v) and v <= 0:
@@ -418,7 +424,14 @@ def log(x):
 
 
 def sqrt(x):
-    r"""Square root, :math:`(\sqrt x)' = 1/(2\sqrt x)`; ``x`` must be positive."""
+    r"""Square root, :math:`(\sqrt x)' = 1/(2\sqrt x)`; ``x`` must be positive.
+
+    Examples
+    --------
+    >>> y = sqrt(Dual(4.0, 1.0))
+    >>> y.val, y.dot
+    (2.0, 0.25)
+    """
     v = _primal(x)
     if _is_real(v) and v <= 0:
         raise ValueError(f"sqrt: x must be positive (the derivative is infinite at 0), got {v}")
@@ -426,27 +439,62 @@ def sqrt(x):
 
 
 def exp(x):
-    r"""Exponential, :math:`(e^x)' = e^x`."""
+    r"""Exponential, :math:`(e^x)' = e^x`.
+
+    Examples
+    --------
+    >>> x = Value(0.0); y = exp(x); y.backward()
+    >>> y.data, x.grad
+    (1.0, 1.0)
+    """
     return _apply(x, "exp", math.exp, math.exp)
 
 
 def sin(x):
-    r"""Sine, :math:`(\sin x)' = \cos x`."""
+    r"""Sine, :math:`(\sin x)' = \cos x`.
+
+    Examples
+    --------
+    >>> y = sin(Dual(0.0, 1.0))
+    >>> y.val, y.dot
+    (0.0, 1.0)
+    """
     return _apply(x, "sin", math.sin, math.cos)
 
 
 def cos(x):
-    r"""Cosine, :math:`(\cos x)' = -\sin x`."""
+    r"""Cosine, :math:`(\cos x)' = -\sin x`.
+
+    Examples
+    --------
+    >>> y = cos(Dual(0.0, 1.0))
+    >>> y.val, y.dot
+    (1.0, -0.0)
+    """
     return _apply(x, "cos", math.cos, lambda t: -math.sin(t))
 
 
 def tanh(x):
-    r"""Hyperbolic tangent, :math:`\tanh' = 1 - \tanh^2`."""
+    r"""Hyperbolic tangent, :math:`\tanh' = 1 - \tanh^2`.
+
+    Examples
+    --------
+    >>> x = Value(0.0); y = tanh(x); y.backward()
+    >>> y.data, x.grad
+    (0.0, 1.0)
+    """
     return _apply(x, "tanh", math.tanh, lambda t: 1.0 - math.tanh(t) ** 2)
 
 
 def sigmoid(x):
-    r"""Logistic sigmoid :math:`\sigma(x) = 1/(1+e^{-x})`, :math:`\sigma' = \sigma(1-\sigma)`."""
+    r"""Logistic sigmoid :math:`\sigma(x) = 1/(1+e^{-x})`, :math:`\sigma' = \sigma(1-\sigma)`.
+
+    Examples
+    --------
+    >>> y = sigmoid(Dual(0.0, 1.0))
+    >>> y.val, y.dot
+    (0.5, 0.25)
+    """
     return _apply(x, "sigmoid", _sigmoid, lambda t: _sigmoid(t) * (1.0 - _sigmoid(t)))
 
 
@@ -454,6 +502,11 @@ def relu(x):
     r"""Rectified linear unit :math:`\max(0, x)`; derivative 1 for x > 0, 0 otherwise.
 
     At the kink x = 0 the derivative 0 is used, as PyTorch does.
+
+    Examples
+    --------
+    >>> relu(-2.0), relu(Dual(3.0, 1.0)).dot
+    (0.0, 1.0)
     """
     return _apply(x, "relu", lambda t: max(t, 0.0), lambda t: 1.0 if t > 0 else 0.0)
 
@@ -483,6 +536,11 @@ def forward_gradient(f: Callable, x: Sequence[float]) -> tuple[float, np.ndarray
     Returns
     -------
     (value, grad) : float and numpy.ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> forward_gradient(lambda a, b: a * b + sin(a), [0.0, 2.0])
+    (0.0, array([3., 0.]))
     """
     if not callable(f):
         raise TypeError("f must be callable as f(x_1, ..., x_n)")
@@ -504,6 +562,11 @@ def reverse_gradient(f: Callable, x: Sequence[float]) -> tuple[float, np.ndarray
     Returns
     -------
     (value, grad) : float and numpy.ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> reverse_gradient(lambda a, b: a * b + sin(a), [0.0, 2.0])
+    (0.0, array([3., 0.]))
     """
     if not callable(f):
         raise TypeError("f must be callable as f(x_1, ..., x_n)")
@@ -538,6 +601,12 @@ def finite_difference_gradient(
     Returns
     -------
     numpy.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> g = finite_difference_gradient(lambda a, b: a * b, [3.0, 2.0])
+    >>> np.round(g, 8)
+    array([2., 3.])
     """
     check_callable(f, "f", "f(x_1, ..., x_n)")
     check_choice(kind, "kind", ("central", "forward"))

@@ -78,6 +78,11 @@ class SliderFigure:
         The parameter value of each frame, in order.
     label : str
         What the slider moves, for the caption line.
+
+    Examples
+    --------
+    >>> SliderFigure("<div></div>", [1, 2, 3], "k")
+    <SliderFigure: 3 frames of k>
     """
 
     def __init__(self, html: str, values: Sequence, label: str):

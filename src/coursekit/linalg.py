@@ -133,6 +133,15 @@ def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     References
     ----------
     Trefethen and Bau, *Numerical Linear Algebra*, SIAM 1997, Lectures 4-5 and 31.
+
+    Examples
+    --------
+    >>> A = np.array([[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]])
+    >>> U, s, Vt = svd_via_eig(A)
+    >>> s
+    array([4., 3.])
+    >>> np.allclose((U * s) @ Vt, A)
+    True
     """
     A = _as_matrix(A, "A")
     c = max_abs(A)
@@ -185,6 +194,11 @@ def numerical_rank(A, tol: float | None = None) -> int:
     References
     ----------
     Golub and Van Loan, *Matrix Computations*, 4th ed., section 5.4.1.
+
+    Examples
+    --------
+    >>> numerical_rank(np.outer([1.0, 2.0, 3.0], [1.0, 1.0]))
+    1
     """
     A = _as_matrix(A, "A")
     if tol is not None:
@@ -218,6 +232,14 @@ def low_rank_approx(A, k: int) -> np.ndarray:
     ----------
     C. Eckart and G. Young, The approximation of one matrix by another of lower rank,
     Psychometrika 1 (1936) 211-218.
+
+    Examples
+    --------
+    >>> A = np.diag([3.0, 2.0, 1.0])
+    >>> low_rank_approx(A, 2)
+    array([[3., 0., 0.],
+           [0., 2., 0.],
+           [0., 0., 0.]])
     """
     A = _as_matrix(A, "A")
     k = _check_int(k, "k", 0, min(A.shape))
@@ -231,7 +253,14 @@ def low_rank_approx(A, k: int) -> np.ndarray:
 
 
 class PCAResult(NamedTuple):
-    """Principal components of a data set (see :func:`pca`)."""
+    """Principal components of a data set (see :func:`pca`).
+
+    Examples
+    --------
+    >>> res = pca(np.array([[0.0, 0.0], [2.0, 0.0], [4.0, 0.0]]), 1)
+    >>> res.components, res.explained_variance
+    (array([[1., 0.]]), array([4.]))
+    """
 
     components: np.ndarray  #: (k, d) orthonormal rows, the principal directions
     explained_variance: np.ndarray  #: (k,) variance of the data along each direction
@@ -263,6 +292,13 @@ def pca(X, k: int) -> PCAResult:
     ----------
     H. Hotelling, Analysis of a complex of statistical variables into principal components,
     J. Educational Psychology 24 (1933) 417-441.
+
+    Examples
+    --------
+    >>> X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 0.1], [0.0, -0.1]])
+    >>> res = pca(X, 1)
+    >>> res.components  # the entry of largest magnitude is positive
+    array([[1., 0.]])
     """
     X = _as_matrix(X, "X")
     N, d = X.shape
@@ -314,6 +350,12 @@ def principal_angles(A, B) -> np.ndarray:
     A. Bjorck and G. H. Golub, Numerical methods for computing angles between linear subspaces,
     Math. Comp. 27 (1973) 579-594. A. V. Knyazev and M. E. Argentati, SIAM J. Sci. Comput. 23
     (2002) 2008-2040.
+
+    Examples
+    --------
+    >>> e1, e2 = np.array([[1.0], [0.0]]), np.array([[1.0], [1.0]])
+    >>> round(float(principal_angles(e1, e2)[0]) / np.pi, 12)
+    0.25
     """
     A = _as_matrix(A, "A")
     B = _as_matrix(B, "B")
@@ -333,7 +375,14 @@ def principal_angles(A, B) -> np.ndarray:
 
 
 class WhiteningResult(NamedTuple):
-    """Whitened data and the map that produced it (see :func:`whiten`)."""
+    """Whitened data and the map that produced it (see :func:`whiten`).
+
+    Examples
+    --------
+    >>> res = whiten(np.random.default_rng(0).normal(size=(100, 2)))
+    >>> res.Z.shape, res.W.shape, res.mean.shape
+    ((100, 2), (2, 2), (2,))
+    """
 
     Z: np.ndarray  #: (N, d) whitened data, ``(X - mean) @ W``
     W: np.ndarray  #: (d, d) whitening matrix
@@ -373,6 +422,13 @@ def whiten(X, method: str = "zca", eps: float = 0.0) -> WhiteningResult:
     ----------
     A. Kessy, A. Lewin and K. Strimmer, Optimal whitening and decorrelation, The American
     Statistician 72 (2018) 309-314.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(200, 2)) @ np.array([[2.0, 1.0], [0.0, 0.5]])
+    >>> Z = whiten(X, "zca").Z
+    >>> np.allclose(np.cov(Z, rowvar=False), np.eye(2))
+    True
     """
     X = _as_matrix(X, "X")
     N, d = X.shape
@@ -443,6 +499,12 @@ def sherman_morrison(A_inv, u, v, *, rtol: float = 1e-10) -> np.ndarray:
     ----------
     J. Sherman and W. J. Morrison, Adjustment of an inverse matrix corresponding to a change in
     one element of a given matrix, Ann. Math. Statist. 21 (1950) 124-127.
+
+    Examples
+    --------
+    >>> A = np.diag([2.0, 4.0]); u = np.array([1.0, 0.0]); v = np.array([0.0, 1.0])
+    >>> np.allclose(sherman_morrison(np.linalg.inv(A), u, v), np.linalg.inv(A + np.outer(u, v)))
+    True
     """
     A_inv = _as_square(A_inv, "A_inv")
     n = A_inv.shape[0]
@@ -505,6 +567,12 @@ def woodbury(A_inv, U, C, V, *, rtol: float = 1e-10) -> np.ndarray:
     M. A. Woodbury, Inverting modified matrices, Memorandum Report 42, Statistical Research
     Group, Princeton University, 1950. W. W. Hager, Updating the inverse of a matrix, SIAM
     Review 31 (1989) 221-239.
+
+    Examples
+    --------
+    >>> A = np.diag([2.0, 4.0, 5.0]); U = np.eye(3)[:, :2]; C = np.eye(2); V = np.ones((2, 3))
+    >>> np.allclose(woodbury(np.linalg.inv(A), U, C, V), np.linalg.inv(A + U @ C @ V))
+    True
     """
     A_inv = _as_square(A_inv, "A_inv")
     U = _as_matrix(U, "U")
@@ -566,6 +634,12 @@ def spiked_wigner(n: int, lam: float, rng=None, *, x=None) -> tuple[np.ndarray, 
     ----------
     D. Feral and S. Peche, The largest eigenvalue of rank one deformation of large Wigner
     matrices, Commun. Math. Phys. 272 (2007) 185-228.
+
+    Examples
+    --------
+    >>> A, x = spiked_wigner(200, 3.0, rng=0)
+    >>> A.shape, bool(np.allclose(A, A.T)), round(float(np.linalg.norm(x)), 12)
+    ((200, 200), True, 1.0)
     """
     n = _check_int(n, "n", 2, 10**6)
     lam = _check_real(lam, "lam", low=0.0)
@@ -613,6 +687,11 @@ def bbp_overlap(lam):
     ----------
     F. Benaych-Georges and R. R. Nadakuditi, The eigenvalues and eigenvectors of finite, low
     rank perturbations of large random matrices, Adv. Math. 227 (2011) 494-521.
+
+    Examples
+    --------
+    >>> bbp_overlap(0.5), bbp_overlap(2.0)
+    (0.0, 0.75)
     """
     arr = _lam_array(lam)
     safe = np.where(arr > 1, arr, 2.0)  # avoid dividing by zero where the branch is unused
@@ -641,6 +720,11 @@ def bbp_top_eigenvalue(lam):
     J. Baik, G. Ben Arous and S. Peche, Ann. Probab. 33 (2005) 1643-1697 (the transition, for
     sample covariance matrices); D. Feral and S. Peche, Commun. Math. Phys. 272 (2007) 185-228
     (Wigner matrices).
+
+    Examples
+    --------
+    >>> bbp_top_eigenvalue(0.5), bbp_top_eigenvalue(2.0)
+    (2.0, 2.5)
     """
     arr = _lam_array(lam)
     safe = np.where(arr > 1, arr, 2.0)

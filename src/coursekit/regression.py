@@ -108,6 +108,12 @@ def weighted_least_squares(X, y, Sigma=None) -> np.ndarray:
     ----------
     A. C. Aitken, On least squares and linear combination of observations, Proc. R. Soc.
     Edinburgh 55 (1936) 42-48. Bishop (2006), section 3.1.1.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]); y = np.array([1.0, 3.0, 5.0])
+    >>> np.round(weighted_least_squares(X, y), 12)  # y = 1 + 2 x exactly
+    array([1., 2.])
     """
     X, y = _design(X, y)
     n, p = X.shape
@@ -159,6 +165,11 @@ def min_norm_interpolator(X, y) -> np.ndarray:
     ------
     ValueError
         On shape mismatch, non-finite input, or when ``X`` does not have full row rank.
+
+    Examples
+    --------
+    >>> min_norm_interpolator(np.array([[1.0, 1.0]]), np.array([2.0]))
+    array([1., 1.])
     """
     X, y = _design(X, y)
     n, p = X.shape
@@ -215,6 +226,12 @@ def ridge(X, y, lam) -> np.ndarray:
     ----------
     A. E. Hoerl and R. W. Kennard, Ridge regression: biased estimation for nonorthogonal
     problems, Technometrics 12 (1970) 55-67. Bishop (2006), section 3.3.1.
+
+    Examples
+    --------
+    >>> X = np.eye(2); y = np.array([2.0, 4.0])
+    >>> ridge(X, y, lam=1.0)  # (I + I)^{-1} y
+    array([1., 2.])
     """
     X, y = _design(X, y)
     lam = check_real(lam, "lam", positive=True)
@@ -244,6 +261,12 @@ class BayesLinearPosterior:
         Posterior covariance :math:`S`.
     noise_var : float
         The noise variance :math:`\sigma^2` the posterior was computed with.
+
+    Examples
+    --------
+    >>> post = bayes_linear_posterior(np.eye(2), np.array([2.0, 4.0]), 1.0, 1.0)
+    >>> post.predict(np.array([[1.0, 0.0]]))
+    (array([1.]), array([1.5]))
     """
 
     mean: np.ndarray
@@ -321,6 +344,12 @@ def bayes_linear_posterior(X, y, noise_var, prior_var) -> BayesLinearPosterior:
     ----------
     Bishop (2006), section 3.3 (equations 3.53-3.54 and 3.58-3.59, with :math:`\alpha =
     1/\tau^2`, :math:`\beta_{\text{Bishop}} = 1/\sigma^2`).
+
+    Examples
+    --------
+    >>> post = bayes_linear_posterior(np.eye(2), np.array([2.0, 4.0]), noise_var=1.0, prior_var=1.0)
+    >>> post.mean, np.diag(post.cov)
+    (array([1., 2.]), array([0.5, 0.5]))
     """
     X = as_array(X, "X", ndim=2)
     y = as_array(y, "y", ndim=1)

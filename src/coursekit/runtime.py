@@ -90,6 +90,13 @@ def get_device(prefer: str | None = None, environ: Mapping[str, str] | None = No
         If the requested name is not one of cpu, cuda, mps.
     RuntimeError
         If the requested device is not available on this machine.
+
+    Examples
+    --------
+    >>> get_device("cpu", environ={})
+    device(type='cpu')
+    >>> get_device(environ={"COURSEKIT_DEVICE": "cpu"})
+    device(type='cpu')
     """
     environ = os.environ if environ is None else environ
     source = "prefer"
@@ -122,6 +129,11 @@ def full_mode(environ: Mapping[str, str] | None = None) -> bool:
     ------
     ValueError
         If ``COURSEKIT_FULL`` holds something that is not a yes/no value.
+
+    Examples
+    --------
+    >>> full_mode({"COURSEKIT_FULL": "1"}), full_mode({})
+    (True, False)
     """
     environ = os.environ if environ is None else environ
     return _flag(FULL_ENV, environ, default=False)
@@ -142,6 +154,11 @@ def progress_enabled(environ: Mapping[str, str] | None = None) -> bool:
 
     The Makefile turns bars off when it stores or validates notebooks, so that the stored output
     holds only the stable summary line that each loop prints when it ends.
+
+    Examples
+    --------
+    >>> progress_enabled({"COURSEKIT_PROGRESS": "0"}), progress_enabled({})
+    (False, True)
     """
     environ = os.environ if environ is None else environ
     return _flag(PROGRESS_ENV, environ, default=True)

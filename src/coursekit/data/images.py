@@ -79,7 +79,14 @@ def _rng_or_seed(rng, seed, default=None):
 # ----------------------------------------------------------------------------- image data sets
 @dataclass(frozen=True, eq=False, repr=False)
 class ImageDataset:
-    """A labelled image set: ``x_*`` of shape (N, 1, H, W) float32 in [0, 1], ``y_*`` (N,) int64."""
+    """A labelled image set: ``x_*`` of shape (N, 1, H, W) float32 in [0, 1], ``y_*`` (N,) int64.
+
+    Examples
+    --------
+    >>> ds = load_digits()
+    >>> ds.image_shape, ds.n_classes
+    ((1, 8, 8), 10)
+    """
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -232,6 +239,16 @@ def read_idx(path) -> np.ndarray:
     References
     ----------
     Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database", http://yann.lecun.com/exdb/mnist/
+
+    Examples
+    --------
+    >>> import struct, tempfile
+    >>> raw = struct.pack(">BBBBI", 0, 0, 0x08, 1, 3) + bytes([7, 8, 9])  # uint8, shape (3,)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = Path(d) / "small-idx1-ubyte"
+    ...     _ = path.write_bytes(raw)
+    ...     read_idx(path)
+    array([7, 8, 9], dtype=uint8)
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
@@ -295,6 +312,15 @@ def load_mnist(root=None, verify: bool = True, environ: Mapping[str, str] | None
         Naming the missing files, the directories searched and where to download the files.
     ValueError
         If a file is corrupt, fails verification or is inconsistent with the others.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     load_mnist(root=empty)
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: MNIST files not found: ...
     """
     environ = os.environ if environ is None else environ
     if not isinstance(verify, bool):
@@ -348,6 +374,13 @@ def load_digits_dataset(prefer: str = "mnist", root=None, verify: bool = True,
     path, no timing; notebooks store it) says which set is used, e.g. ``Using the 8x8 digits
     (1347 train / 450 test): MNIST files not found (put them in $COURSEKIT_DATA/mnist or
     ~/.cache/coursekit/mnist).`` The returned dataset's ``.name`` says it too.
+
+    Examples
+    --------
+    >>> ds = load_digits_dataset(prefer="digits")
+    Using the 8x8 digits (1347 train / 450 test): asked for with prefer='digits'.
+    >>> ds.name
+    'digits-8x8'
     """
     check_choice(prefer, "prefer", ("mnist", "digits"))
     check_bool(verbose, "verbose")

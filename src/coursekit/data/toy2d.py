@@ -162,12 +162,26 @@ class GaussianMixture2D:
 
 # ----------------------------------------------------------------------------- synthetic 2-D sets
 def make_ring_mixture(n, n_modes=8, radius=2.0, std=0.05, rng=None, return_labels=False):
-    """``n`` points of :meth:`GaussianMixture2D.ring` (K equal Gaussians on a circle), (n, 2)."""
+    """``n`` points of :meth:`GaussianMixture2D.ring` (K equal Gaussians on a circle), (n, 2).
+
+    Examples
+    --------
+    >>> x = make_ring_mixture(500, n_modes=8, radius=2.0, std=0.01, rng=0)
+    >>> bool(((x.norm(dim=1) - 2.0).abs() < 0.1).all())
+    True
+    """
     return GaussianMixture2D.ring(n_modes, radius, std).sample(n, rng, return_labels)
 
 
 def make_grid_mixture(n, side=5, spacing=1.0, std=0.05, rng=None, return_labels=False):
-    """``n`` points of :meth:`GaussianMixture2D.grid` (side x side Gaussians), shape (n, 2)."""
+    """``n`` points of :meth:`GaussianMixture2D.grid` (side x side Gaussians), shape (n, 2).
+
+    Examples
+    --------
+    >>> x = make_grid_mixture(200, side=3, spacing=1.0, std=0.01, rng=0)
+    >>> sorted({int(v) for v in x.round().flatten()})
+    [-1, 0, 1]
+    """
     return GaussianMixture2D.grid(side, spacing, std).sample(n, rng, return_labels)
 
 
@@ -185,6 +199,12 @@ def make_moons(n: int, noise: float = 0.05, rng=None, return_labels: bool = Fals
     x : torch.Tensor, shape (n, 2), float32
     y : torch.Tensor, shape (n,), int64 in {0, 1}
         Only with ``return_labels=True``.
+
+    Examples
+    --------
+    >>> x, y = make_moons(100, noise=0.0, rng=0, return_labels=True)
+    >>> tuple(x.shape), int(y.sum())
+    ((100, 2), 50)
     """
     n, noise, gen = _check_int(n, "n", 1), _check_real(noise, "noise"), as_generator(rng)
     return_labels = check_bool(return_labels, "return_labels")
@@ -201,6 +221,12 @@ def make_swiss_roll(n: int, noise: float = 0.05, rng=None) -> torch.Tensor:
     With :math:`t = \tfrac{3\pi}{2}(1 + 2u)`, :math:`u \sim U[0, 1]`, the point is
     :math:`\tfrac{2}{4.5\pi}(t\cos t, t\sin t)` plus :math:`\mathcal N(0, \text{noise}^2 I)`: the
     (x, z) plane of scikit-learn's ``make_swiss_roll``, scaled so the radius runs over [2/3, 2].
+
+    Examples
+    --------
+    >>> x = make_swiss_roll(1000, noise=0.0, rng=0)
+    >>> bool((x.norm(dim=1) <= 2.0 + 1e-6).all() and (x.norm(dim=1) >= 2 / 3 - 1e-6).all())
+    True
     """
     n, noise, gen = _check_int(n, "n", 1), _check_real(noise, "noise"), as_generator(rng)
     t = 1.5 * np.pi * (1 + 2 * gen.random(n))
@@ -214,6 +240,13 @@ def make_checkerboard(n: int, rng=None, squares: int = 4) -> torch.Tensor:
     Square ``(i, j)`` (column i, row j, counted from the lower-left corner, side ``h = 4 /
     squares``) covers ``[-2 + i h, -2 + (i+1) h) x [-2 + j h, -2 + (j+1) h)`` and is dark when
     ``i + j`` is even. Returns shape (n, 2) float32.
+
+    Examples
+    --------
+    >>> x = make_checkerboard(1000, rng=0, squares=4)
+    >>> cells = ((x + 2) // 1).long()  # (column, row) of each point's square
+    >>> bool(((cells.sum(dim=1) % 2) == 0).all())
+    True
     """
     n, squares, gen = _check_int(n, "n", 1), _check_int(squares, "squares", 1), as_generator(rng)
     i, j = np.divmod(np.arange(squares * squares), squares)
@@ -236,6 +269,13 @@ def sample_2d(name: str, n: int, rng=None, **kwargs):
     """Draw ``n`` points of the synthetic set ``name`` (a key of ``SYNTHETIC_2D``), shape (n, 2).
 
     Extra keyword arguments go to that set's ``make_*`` function.
+
+    Examples
+    --------
+    >>> sample_2d("moons", 10, rng=0).shape
+    torch.Size([10, 2])
+    >>> bool(torch.equal(sample_2d("ring", 5, rng=1), make_ring_mixture(5, rng=1)))
+    True
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
