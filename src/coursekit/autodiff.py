@@ -61,12 +61,6 @@ def _is_real(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _check_real(x, name: str) -> float:
-    if not _is_real(x):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
-    return float(x)
-
-
 def _sigmoid(x: float) -> float:
     # Written so that neither branch overflows: exp of a non-positive number only.
     if x >= 0:
@@ -109,13 +103,9 @@ class Dual:
     __slots__ = ("val", "dot")
 
     def __init__(self, val, dot=0.0):
-        self.val = _check_real(val, "val")
-        if not math.isfinite(self.val):
-            raise ValueError(f"val must be finite, got {self.val}")
+        self.val = check_real(val, "val")
         if _is_real(dot):
-            self.dot = float(dot)
-            if not math.isfinite(self.dot):
-                raise ValueError(f"dot must be finite, got {self.dot}")
+            self.dot = check_real(dot, "dot")
         elif isinstance(dot, (np.ndarray, list, tuple)):
             arr = as_array(dot, "dot")
             if arr.ndim != 1:
@@ -246,9 +236,7 @@ class Value:
     __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
 
     def __init__(self, data, label: str = "", *, _parents=(), _local_grads=(), _op: str = ""):
-        self.data = _check_real(data, "data")
-        if not math.isfinite(self.data):
-            raise ValueError(f"data must be finite, got {self.data}")
+        self.data = check_real(data, "data")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.grad = 0.0

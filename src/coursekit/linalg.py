@@ -62,34 +62,13 @@ _EPS = np.finfo(np.float64).eps
 # --------------------------------------------------------------------------------------------
 
 
-def _as_float_array(x, name: str) -> np.ndarray:
-    """``x`` as a finite float64 NumPy array (from an array, a sequence or a torch tensor)."""
-    return as_array(x, name)
-
-
-def _as_matrix(x, name: str) -> np.ndarray:
-    return as_matrix(x, name)
-
-
-def _as_square(x, name: str) -> np.ndarray:
-    return as_matrix(x, name, square=True)
-
-
 def _as_vector(x, name: str, n: int) -> np.ndarray:
-    arr = _as_float_array(x, name)
+    arr = as_array(x, name)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()  # accept a column or row vector
     if arr.ndim != 1 or arr.shape[0] != n:
         raise ValueError(f"{name} must be a vector of length {n}, got shape {arr.shape}")
     return arr
-
-
-def _check_int(k, name: str, low: int, high: int) -> int:
-    return check_int(k, name, low, high)
-
-
-def _check_real(x, name: str, low: float | None = None) -> float:
-    return check_real(x, name, low=low)
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,7 +122,7 @@ def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     >>> np.allclose((U * s) @ Vt, A)
     True
     """
-    A = _as_matrix(A, "A")
+    A = as_matrix(A, "A")
     c = max_abs(A)
     if c == 0:  # the zero matrix: s = 0 and any orthonormal U, V
         m, n = A.shape
@@ -200,9 +179,9 @@ def numerical_rank(A, tol: float | None = None) -> int:
     >>> numerical_rank(np.outer([1.0, 2.0, 3.0], [1.0, 1.0]))
     1
     """
-    A = _as_matrix(A, "A")
+    A = as_matrix(A, "A")
     if tol is not None:
-        tol = _check_real(tol, "tol", low=0.0)
+        tol = check_real(tol, "tol", low=0.0)
     c = max_abs(A)
     if c == 0:
         return 0
@@ -241,8 +220,8 @@ def low_rank_approx(A, k: int) -> np.ndarray:
            [0., 2., 0.],
            [0., 0., 0.]])
     """
-    A = _as_matrix(A, "A")
-    k = _check_int(k, "k", 0, min(A.shape))
+    A = as_matrix(A, "A")
+    k = check_int(k, "k", 0, min(A.shape))
     U, s, Vt = np.linalg.svd(A, full_matrices=False)  # (m, p), (p,), (p, n)
     return (U[:, :k] * s[:k]) @ Vt[:k]
 
@@ -300,11 +279,11 @@ def pca(X, k: int) -> PCAResult:
     >>> res.components  # the entry of largest magnitude is positive
     array([[1., 0.]])
     """
-    X = _as_matrix(X, "X")
+    X = as_matrix(X, "X")
     N, d = X.shape
     if N < 2:
         raise ValueError(f"X needs at least 2 samples (rows), got shape {X.shape}")
-    k = _check_int(k, "k", 1, min(N, d))
+    k = check_int(k, "k", 1, min(N, d))
     mean = X.mean(axis=0)  # (d,)
     _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)  # (p,), (p, d)
     comps = Vt[:k].copy()  # (k, d)
@@ -357,8 +336,8 @@ def principal_angles(A, B) -> np.ndarray:
     >>> round(float(principal_angles(e1, e2)[0]) / np.pi, 12)
     0.25
     """
-    A = _as_matrix(A, "A")
-    B = _as_matrix(B, "B")
+    A = as_matrix(A, "A")
+    B = as_matrix(B, "B")
     if A.shape[0] != B.shape[0]:
         raise ValueError(
             f"A and B must have the same number of rows, got shapes {A.shape} and {B.shape}"
@@ -430,12 +409,12 @@ def whiten(X, method: str = "zca", eps: float = 0.0) -> WhiteningResult:
     >>> np.allclose(np.cov(Z, rowvar=False), np.eye(2))
     True
     """
-    X = _as_matrix(X, "X")
+    X = as_matrix(X, "X")
     N, d = X.shape
     if N < 2:
         raise ValueError(f"X needs at least 2 samples (rows), got shape {X.shape}")
     check_choice(method, "method", ("zca", "pca"))
-    eps = _check_real(eps, "eps", low=0.0)
+    eps = check_real(eps, "eps", low=0.0)
     # Work with X / c, c = max |X| (entries of order 1), as LAPACK does: the variances of X are
     # c^2 v with v those of X / c, and (var + eps)^{-1/2} = r / c with r = 1 / hypot(sqrt(v),
     # sqrt(eps) / c). Nothing overflows or underflows where the whitened data exists.
@@ -506,11 +485,11 @@ def sherman_morrison(A_inv, u, v, *, rtol: float = 1e-10) -> np.ndarray:
     >>> np.allclose(sherman_morrison(np.linalg.inv(A), u, v), np.linalg.inv(A + np.outer(u, v)))
     True
     """
-    A_inv = _as_square(A_inv, "A_inv")
+    A_inv = as_matrix(A_inv, "A_inv", square=True)
     n = A_inv.shape[0]
     u = _as_vector(u, "u", n)
     v = _as_vector(v, "v", n)
-    rtol = _check_real(rtol, "rtol", low=0.0)
+    rtol = check_real(rtol, "rtol", low=0.0)
     # Scaled to entries of order 1 (A_inv = a B, u = cu x, v = cv y): with k = a cu cv,
     # w = v^T A_inv u = k y^T B x and the correction is a B x y^T B / (1/k + y^T B x).
     a, cu, cv = max_abs(A_inv), max_abs(u), max_abs(v)
@@ -522,9 +501,9 @@ def sherman_morrison(A_inv, u, v, *, rtol: float = 1e-10) -> np.ndarray:
     inv_k = ((1.0 / a) / cu) / cv  # 1/k, 0 when k overflows
     denom = inv_k + wt  # (1 + w) / k
     if abs(denom) <= rtol * (inv_k + abs(wt)):
+        one_plus_w = denom / inv_k if inv_k else denom  # back in the units of the input
         raise ValueError(
-            f"1 + v^T A_inv u = {denom:.3g} x {1 / inv_k if inv_k else float('inf'):.3g} is "
-            "(numerically) zero: A + u v^T is singular"
+            f"1 + v^T A_inv u = {one_plus_w:.3g} is (numerically) zero: A + u v^T is singular"
         )
     return A_inv - np.outer(Bx * (a / denom), yB)
 
@@ -574,16 +553,16 @@ def woodbury(A_inv, U, C, V, *, rtol: float = 1e-10) -> np.ndarray:
     >>> np.allclose(woodbury(np.linalg.inv(A), U, C, V), np.linalg.inv(A + U @ C @ V))
     True
     """
-    A_inv = _as_square(A_inv, "A_inv")
-    U = _as_matrix(U, "U")
-    C = _as_square(C, "C")
-    V = _as_matrix(V, "V")
+    A_inv = as_matrix(A_inv, "A_inv", square=True)
+    U = as_matrix(U, "U")
+    C = as_matrix(C, "C", square=True)
+    V = as_matrix(V, "V")
     n, k = A_inv.shape[0], C.shape[0]
     if U.shape != (n, k):
         raise ValueError(f"U must have shape (n, k) = ({n}, {k}), got {U.shape}")
     if V.shape != (k, n):
         raise ValueError(f"V must have shape (k, n) = ({k}, {n}), got {V.shape}")
-    rtol = _check_real(rtol, "rtol", low=0.0)
+    rtol = check_real(rtol, "rtol", low=0.0)
     AU = A_inv @ U  # (n, k)
     CVA = C @ (V @ A_inv)  # (k, n)
     T = CVA @ U  # (k, k) = C V A^{-1} U
@@ -641,8 +620,8 @@ def spiked_wigner(n: int, lam: float, rng=None, *, x=None) -> tuple[np.ndarray, 
     >>> A.shape, bool(np.allclose(A, A.T)), round(float(np.linalg.norm(x)), 12)
     ((200, 200), True, 1.0)
     """
-    n = _check_int(n, "n", 2, 10**6)
-    lam = _check_real(lam, "lam", low=0.0)
+    n = check_int(n, "n", 2, 10**6)
+    lam = check_real(lam, "lam", low=0.0)
     rng = as_generator(rng)
     if x is None:
         x = rng.standard_normal(n)  # (n,)
@@ -658,7 +637,7 @@ def spiked_wigner(n: int, lam: float, rng=None, *, x=None) -> tuple[np.ndarray, 
 
 
 def _lam_array(lam) -> np.ndarray:
-    arr = _as_float_array(lam, "lam")
+    arr = as_array(lam, "lam")
     if np.any(arr < 0):
         raise ValueError("lam must be >= 0")
     return arr

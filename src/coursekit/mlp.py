@@ -46,7 +46,7 @@ from coursekit._checks import as_array, check_choice, check_int, check_real
 
 # sigmoid and softmax are taught in the MLE chapter; this module reuses them.
 from coursekit.losses import log_softmax, sigmoid, softmax
-from coursekit.runtime import as_generator
+from coursekit.runtime import _rng_or_old_name, as_generator
 
 __all__ = [
     "ACTIVATIONS",
@@ -301,7 +301,7 @@ def init_params(sizes, init: str = "he", rng=None, dtype=np.float64, *, seed=Non
     """
     sizes = _check_sizes(sizes)
     check_choice(init, "init", ("he", "xavier"))
-    rng = as_generator(_rng_or_seed(rng, seed))
+    rng = as_generator(_rng_or_old_name(rng, seed, "seed"))
     if not (isinstance(dtype, type) or isinstance(dtype, np.dtype)) or \
             not np.issubdtype(np.dtype(dtype), np.floating):
         raise TypeError(f"dtype must be a NumPy floating dtype, got {dtype!r}")
@@ -311,15 +311,6 @@ def init_params(sizes, init: str = "he", rng=None, dtype=np.float64, *, seed=Non
         weights.append((rng.standard_normal((n_out, n_in)) * np.sqrt(var)).astype(dtype))
         biases.append(np.zeros(n_out, dtype=dtype))
     return weights, biases
-
-
-def _rng_or_seed(rng, seed):
-    if seed is not None:
-        if rng is not None:
-            raise TypeError("pass rng or its older name seed, not both")
-        as_generator(seed, "seed")
-        return seed
-    return rng
 
 
 def _check_sizes(sizes):
@@ -383,7 +374,8 @@ class MLP:
         self.output, self.loss_name = output, loss
         if init is None:
             init = "he" if activation == "relu" else "xavier"
-        self.weights, self.biases = init_params(self.sizes, init, _rng_or_seed(rng, seed))
+        rng = _rng_or_old_name(rng, seed, "seed")
+        self.weights, self.biases = init_params(self.sizes, init, rng)
         self.cache: dict = {}
 
     # --- parameters -------------------------------------------------------------------------

@@ -289,6 +289,20 @@ def as_generator(rng=None, name: str = "rng") -> np.random.Generator:
     return np.random.default_rng(int(rng))
 
 
+def _rng_or_old_name(rng, old, old_name: str):
+    """``rng``, or the value of the older keyword ``old_name`` that it replaces (not both).
+
+    Used by functions that took ``seed=`` before the package settled on ``rng=``; the value is
+    checked here so that the error names the argument the caller used.
+    """
+    if old is None:
+        return rng
+    if rng is not None:
+        raise TypeError(f"pass rng or its older name {old_name}, not both")
+    as_generator(old, old_name)
+    return old
+
+
 def torch_generator(rng=None, device=None) -> torch.Generator:
     """A ``torch.Generator`` that follows the same ``rng`` convention as :func:`as_generator`.
 

@@ -24,7 +24,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from coursekit._checks import as_array, check_bool, check_choice, check_int, check_real
-from coursekit.runtime import as_generator, torch_generator
+from coursekit.runtime import _rng_or_old_name, as_generator, torch_generator
 
 __all__ = [
     "ImageDataset",
@@ -62,20 +62,6 @@ _DEFAULT_HINT = f"${DATA_ENV}/mnist or {_HOME_MNIST}"
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    return check_int(value, name, low=minimum)
-
-
-def _rng_or_seed(rng, seed, default=None):
-    """The ``rng`` argument, or the older ``seed`` keyword it replaces (not both)."""
-    if seed is not None:
-        if rng is not None:
-            raise TypeError("pass rng or its older name seed, not both")
-        as_generator(seed, "seed")  # the errors name the argument the caller used
-        return seed
-    return default if rng is None else rng
-
-
 # ----------------------------------------------------------------------------- image data sets
 @dataclass(frozen=True, eq=False, repr=False)
 class ImageDataset:
@@ -96,7 +82,7 @@ class ImageDataset:
     n_classes: int = 10
 
     def __post_init__(self):
-        _check_int(self.n_classes, "n_classes", 1)
+        check_int(self.n_classes, "n_classes", low=1)
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if not (isinstance(x, torch.Tensor) and x.dtype == torch.float32 and x.ndim == 4):
@@ -132,13 +118,8 @@ class ImageDataset:
         >>> next(iter(train))[0].shape
         torch.Size([64, 1, 8, 8])
         """
-        batch_size = _check_int(batch_size, "batch_size", 1)
-        if shuffle_seed is not None:
-            if rng is not None:
-                raise TypeError("pass rng or its older name shuffle_seed, not both")
-            as_generator(shuffle_seed, "shuffle_seed")
-            rng = shuffle_seed
-        gen = torch_generator(rng)
+        batch_size = check_int(batch_size, "batch_size", low=1)
+        gen = torch_generator(_rng_or_old_name(rng, shuffle_seed, "shuffle_seed"))
         train = DataLoader(TensorDataset(self.x_train, self.y_train), batch_size=batch_size,
                            shuffle=True, generator=gen)
         test = DataLoader(TensorDataset(self.x_test, self.y_test), batch_size=batch_size)
@@ -169,7 +150,7 @@ def stratified_split(y, test_fraction: float = 0.25, rng=None, *, seed=None):
     f = check_real(test_fraction, "test_fraction")
     if not 0 < f < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    gen = as_generator(_rng_or_seed(rng, seed))
+    gen = as_generator(_rng_or_old_name(rng, seed, "seed"))
     if hasattr(y, "detach"):  # a torch tensor
         y = as_array(y, "y", finite=False)
     try:
@@ -217,7 +198,8 @@ def load_digits(test_fraction: float = 0.25, rng=None, *, seed=None) -> ImageDat
     from sklearn.datasets import load_digits as _sk_load_digits  # lazy: sklearn is slow to import
 
     bunch = _sk_load_digits()
-    train_idx, test_idx = stratified_split(bunch.target, test_fraction, _rng_or_seed(rng, seed))
+    rng = _rng_or_old_name(rng, seed, "seed")
+    train_idx, test_idx = stratified_split(bunch.target, test_fraction, rng)
     x = torch.from_numpy((bunch.images / 16.0).astype(np.float32)[:, None])  # (1797, 1, 8, 8)
     y = torch.from_numpy(bunch.target.astype(np.int64))
     tr, te = torch.from_numpy(train_idx), torch.from_numpy(test_idx)

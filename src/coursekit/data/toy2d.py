@@ -35,14 +35,6 @@ __all__ = [
 ]
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    return check_int(value, name, low=minimum)
-
-
-def _check_real(value, name: str, positive: bool = False) -> float:
-    return check_real(value, name, positive=positive, low=0.0)
-
-
 def _as_points(x, name: str = "x") -> torch.Tensor:
     """``x`` as a finite floating tensor of shape (n, 2), n >= 1 (the dtype of x is kept)."""
     if isinstance(x, torch.Tensor):
@@ -105,13 +97,13 @@ class GaussianMixture2D:
         w = w / w.sum()
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "weights", w)
-        object.__setattr__(self, "std", _check_real(self.std, "std", positive=True))
+        object.__setattr__(self, "std", check_real(self.std, "std", positive=True))
 
     @classmethod
     def ring(cls, n_modes: int = 8, radius: float = 2.0, std: float = 0.05):
         r"""Equal weights, means :math:`\mu_k = r(\cos 2\pi k/K, \sin 2\pi k/K)`, k = 0..K-1."""
-        n_modes = _check_int(n_modes, "n_modes", 1)
-        radius = _check_real(radius, "radius")
+        n_modes = check_int(n_modes, "n_modes", low=1)
+        radius = check_real(radius, "radius", low=0.0)
         angle = 2 * np.pi * np.arange(n_modes) / n_modes
         return cls(radius * np.stack([np.cos(angle), np.sin(angle)], axis=1), std)
 
@@ -122,8 +114,8 @@ class GaussianMixture2D:
         Mode ``k = i * side + j`` sits at ``((i - (side-1)/2) * spacing, (j - (side-1)/2) *
         spacing)``.
         """
-        side = _check_int(side, "side", 1)
-        spacing = _check_real(spacing, "spacing")
+        side = check_int(side, "side", low=1)
+        spacing = check_real(spacing, "spacing", low=0.0)
         c = (np.arange(side) - (side - 1) / 2) * spacing
         gx, gy = np.meshgrid(c, c, indexing="ij")
         return cls(np.stack([gx.ravel(), gy.ravel()], axis=1), std)
@@ -133,7 +125,7 @@ class GaussianMixture2D:
 
         Returns ``x`` of shape (n, 2) float32, and with ``return_labels`` also ``z`` (n,) int64.
         """
-        n, gen = _check_int(n, "n", 1), as_generator(rng)
+        n, gen = check_int(n, "n", low=1), as_generator(rng)
         return_labels = check_bool(return_labels, "return_labels")
         z = gen.choice(len(self.means), size=n, p=self.weights)
         x = self.means[z] + self.std * gen.standard_normal((n, 2))
@@ -206,7 +198,7 @@ def make_moons(n: int, noise: float = 0.05, rng=None, return_labels: bool = Fals
     >>> tuple(x.shape), int(y.sum())
     ((100, 2), 50)
     """
-    n, noise, gen = _check_int(n, "n", 1), _check_real(noise, "noise"), as_generator(rng)
+    n, noise, gen = check_int(n, "n", low=1), check_real(noise, "noise", low=0.0), as_generator(rng)
     return_labels = check_bool(return_labels, "return_labels")
     y = gen.permutation(np.repeat([0, 1], [n // 2, n - n // 2]))
     t = gen.uniform(0.0, np.pi, n)
@@ -228,7 +220,7 @@ def make_swiss_roll(n: int, noise: float = 0.05, rng=None) -> torch.Tensor:
     >>> bool((x.norm(dim=1) <= 2.0 + 1e-6).all() and (x.norm(dim=1) >= 2 / 3 - 1e-6).all())
     True
     """
-    n, noise, gen = _check_int(n, "n", 1), _check_real(noise, "noise"), as_generator(rng)
+    n, noise, gen = check_int(n, "n", low=1), check_real(noise, "noise", low=0.0), as_generator(rng)
     t = 1.5 * np.pi * (1 + 2 * gen.random(n))
     x = (2 / (4.5 * np.pi)) * np.stack([t * np.cos(t), t * np.sin(t)], axis=1)
     return torch.from_numpy((x + noise * gen.standard_normal((n, 2))).astype(np.float32))
@@ -248,7 +240,8 @@ def make_checkerboard(n: int, rng=None, squares: int = 4) -> torch.Tensor:
     >>> bool(((cells.sum(dim=1) % 2) == 0).all())
     True
     """
-    n, squares, gen = _check_int(n, "n", 1), _check_int(squares, "squares", 1), as_generator(rng)
+    n, squares = check_int(n, "n", low=1), check_int(squares, "squares", low=1)
+    gen = as_generator(rng)
     i, j = np.divmod(np.arange(squares * squares), squares)
     dark = np.stack([i, j], axis=1)[(i + j) % 2 == 0]  # (n_dark, 2) square indices
     cell = dark[gen.integers(len(dark), size=n)]
