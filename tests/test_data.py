@@ -52,20 +52,6 @@ def clean_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-# ----------------------------------------------------------------------------- generators
-def test_as_generator():
-    assert isinstance(data.as_generator(None), np.random.Generator)
-    g = np.random.default_rng(3)
-    assert data.as_generator(g) is g
-    assert data.as_generator(5).random() == np.random.default_rng(5).random()
-    assert data.as_generator(None).random() == np.random.default_rng(0).random()
-    for bad in ("1", 1.5, True, np.random.RandomState(0)):
-        with pytest.raises(TypeError, match="rng"):
-            data.as_generator(bad)
-    with pytest.raises(ValueError, match="rng"):
-        data.as_generator(-1)
-
-
 # ----------------------------------------------------------------------------- synthetic sets
 @pytest.mark.parametrize("name", sorted(data.SYNTHETIC_2D))
 def test_synthetic_shape_dtype_reproducible(name):
@@ -144,7 +130,7 @@ def test_ring_and_grid_means_and_labels():
     k = np.arange(6)
     expected = 3.0 * np.stack([np.cos(2 * np.pi * k / 6), np.sin(2 * np.pi * k / 6)], 1)
     np.testing.assert_allclose(ring.means, expected, atol=1e-12)
-    grid = data.grid_mixture_params(side=3, spacing=2.0, std=0.1)
+    grid = GaussianMixture2D.grid(side=3, spacing=2.0, std=0.1)
     corners = [(a, b) for a in (-2, 0, 2) for b in (-2, 0, 2)]
     assert sorted(map(tuple, grid.means.tolist())) == corners
     for make, gm in ((data.make_ring_mixture, ring), (data.make_grid_mixture, grid)):

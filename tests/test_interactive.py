@@ -75,13 +75,34 @@ def test_slider_refuses_bad_input():
         slider(fig, update, [1, 2], max_bytes=100)
 
 
-def test_live_slider_builds_a_widget():
+def test_slider_leaves_the_figure_at_its_first_frame():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    (line,) = ax.plot([0.0, 1.0], [0.0, 0.0])
+    seen = []
+
+    def update(a):
+        seen.append(a)
+        line.set_ydata([0.0, a])
+
+    slider(fig, update, [1.0, 2.0, 3.0])
+    # every frame was drawn, then the figure was reset to the first value
+    assert seen[-1] == 1.0 and {1.0, 2.0, 3.0} <= set(seen)
+    np.testing.assert_array_equal(line.get_ydata(), [0.0, 1.0])
+
+
+def test_live_slider_drives_update_with_the_chosen_value():
     calls = []
 
     def update(value):
         calls.append(value)
 
     w = live_slider(update, [0.1, 0.2], label="eps")
-    assert w.children[0].options == (0.1, 0.2)
+    control = w.children[0]
+    assert control.options == (0.1, 0.2) and control.description == "eps"
+    calls.clear()
+    control.value = 0.2  # moving the slider calls update with the new value
+    assert calls == [0.2]
     with pytest.raises(ValueError, match="values"):
         live_slider(update, [])
+    with pytest.raises(TypeError, match="update"):
+        live_slider("update", [1])

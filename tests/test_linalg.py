@@ -167,6 +167,17 @@ def test_pca_components_are_orthonormal_and_variances_are_sigma_squared_over_n_m
     assert_allclose(np.var((X - mean) @ comps.T, axis=0, ddof=1), var, rtol=1e-10)
 
 
+def test_pca_fixes_the_sign_of_each_component():
+    # the largest-magnitude entry of every component is positive, whatever sign the SVD returns
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 4)) @ np.diag([3.0, 2.0, 1.0, 0.5])
+    comps = linalg.pca(X, 3).components
+    pivots = comps[np.arange(3), np.argmax(np.abs(comps), axis=1)]
+    assert np.all(pivots > 0)
+    # -X spans the same directions: with the convention, the very same components
+    assert_allclose(linalg.pca(-X, 3).components, comps, atol=1e-12)
+
+
 def test_pca_matches_scikit_learn():
     from sklearn.decomposition import PCA
 

@@ -63,12 +63,55 @@ def test_training_curves_and_style():
     h = History()
     for v in [1.0, 0.5, 0.25]:
         h.append("train_loss", v)
-    ax = plotting.training_curves(h)
+        h.append("seconds", 0.1)
+    fig, (a, b) = plt.subplots(1, 2)
+    ax = plotting.training_curves(h, ax=a)
+    assert len(ax.lines) == 1  # seconds is not a curve
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25])
+    assert ax.get_yscale() == "linear"
+    assert plotting.training_curves(h, ax=b, logy=True).get_yscale() == "log"
     with pytest.raises(ValueError, match="keys"):
         plotting.training_curves(h, keys=["val_loss"])
     plotting.use_style()
     assert plt.rcParams["axes.spines.top"] is False
     with pytest.raises(TypeError, match="overrides"):
         plotting.use_style(["x"])
+    plt.close("all")
+
+
+def test_use_style_applies_nothing_from_a_bad_overrides_dict():
+    plotting.use_style()
+    before = dict(plt.rcParams)
+    with pytest.raises(ValueError, match="overrides"):
+        plotting.use_style({"font.size": 30, "lines.linewidth": "thick"})
+    with pytest.raises(ValueError, match="overrides"):
+        plotting.use_style({"font.size": 30, "not.a.param": 1})
+    assert dict(plt.rcParams) == before
+    plotting.use_style({"font.size": 30})
+    assert plt.rcParams["font.size"] == 30
+    plotting.use_style()
+
+
+def test_contour_2d_calls_fn_once_and_lets_its_errors_through():
+    calls = []
+
+    def fn(p):
+        calls.append(type(p))
+        raise TypeError("a bug inside the user's function")
+
+    with pytest.raises(TypeError, match="bug inside"):
+        plotting.contour_2d(fn, n=5)
+    assert calls == [np.ndarray]  # called once, not retried with a tensor
+    fig, ax = plt.subplots()
+    plotting.contour_2d(lambda p: p.norm(dim=1), ax=ax, n=5, tensor=True)
+    assert ax.collections
+    plt.close("all")
+
+
+@pytest.mark.parametrize("lim, box", [(2.0, (-2.0, 2.0)), ((-3, 1), (-3.0, 1.0)),
+                                      (((-1, 1), (0, 5)), (-1.0, 1.0))])
+def test_density_2d_box_forms(lim, box):
+    fig, ax = plt.subplots()
+    plotting.density_2d(np.zeros((3, 2)) + 0.5, ax=ax, bins=4, lim=lim)
+    assert tuple(float(v) for v in ax.get_xlim()) == box
     plt.close("all")

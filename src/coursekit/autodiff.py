@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from coursekit._checks import as_array, check_callable, check_choice, check_real
+
 __all__ = [
     "Dual",
     "Value",
@@ -57,12 +59,6 @@ __all__ = [
 
 def _is_real(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
-def _check_real(x, name: str) -> float:
-    if not _is_real(x):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
-    return float(x)
 
 
 def _sigmoid(x: float) -> float:
@@ -107,11 +103,11 @@ class Dual:
     __slots__ = ("val", "dot")
 
     def __init__(self, val, dot=0.0):
-        self.val = _check_real(val, "val")
+        self.val = check_real(val, "val")
         if _is_real(dot):
-            self.dot = float(dot)
+            self.dot = check_real(dot, "dot")
         elif isinstance(dot, (np.ndarray, list, tuple)):
-            arr = np.asarray(dot, dtype=float)
+            arr = as_array(dot, "dot")
             if arr.ndim != 1:
                 raise TypeError(f"dot must be a real number or a 1-D array, got shape {arr.shape}")
             self.dot = arr
@@ -240,7 +236,7 @@ class Value:
     __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
 
     def __init__(self, data, label: str = "", *, _parents=(), _local_grads=(), _op: str = ""):
-        self.data = _check_real(data, "data")
+        self.data = check_real(data, "data")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.grad = 0.0
@@ -402,6 +398,12 @@ def log(x):
     ------
     ValueError
         If the value of ``x`` is not positive.
+
+    Examples
+    --------
+    >>> y = log(Dual(2.0, 1.0))
+    >>> round(y.val, 6), y.dot
+    (0.693147, 0.5)
     """
     v = _primal(x)
     if _is_real(v) and v <= 0:
@@ -410,7 +412,14 @@ def log(x):
 
 
 def sqrt(x):
-    r"""Square root, :math:`(\sqrt x)' = 1/(2\sqrt x)`; ``x`` must be positive."""
+    r"""Square root, :math:`(\sqrt x)' = 1/(2\sqrt x)`; ``x`` must be positive.
+
+    Examples
+    --------
+    >>> y = sqrt(Dual(4.0, 1.0))
+    >>> y.val, y.dot
+    (2.0, 0.25)
+    """
     v = _primal(x)
     if _is_real(v) and v <= 0:
         raise ValueError(f"sqrt: x must be positive (the derivative is infinite at 0), got {v}")
@@ -418,27 +427,62 @@ def sqrt(x):
 
 
 def exp(x):
-    r"""Exponential, :math:`(e^x)' = e^x`."""
+    r"""Exponential, :math:`(e^x)' = e^x`.
+
+    Examples
+    --------
+    >>> x = Value(0.0); y = exp(x); y.backward()
+    >>> y.data, x.grad
+    (1.0, 1.0)
+    """
     return _apply(x, "exp", math.exp, math.exp)
 
 
 def sin(x):
-    r"""Sine, :math:`(\sin x)' = \cos x`."""
+    r"""Sine, :math:`(\sin x)' = \cos x`.
+
+    Examples
+    --------
+    >>> y = sin(Dual(0.0, 1.0))
+    >>> y.val, y.dot
+    (0.0, 1.0)
+    """
     return _apply(x, "sin", math.sin, math.cos)
 
 
 def cos(x):
-    r"""Cosine, :math:`(\cos x)' = -\sin x`."""
+    r"""Cosine, :math:`(\cos x)' = -\sin x`.
+
+    Examples
+    --------
+    >>> y = cos(Dual(0.0, 1.0))
+    >>> y.val, y.dot
+    (1.0, -0.0)
+    """
     return _apply(x, "cos", math.cos, lambda t: -math.sin(t))
 
 
 def tanh(x):
-    r"""Hyperbolic tangent, :math:`\tanh' = 1 - \tanh^2`."""
+    r"""Hyperbolic tangent, :math:`\tanh' = 1 - \tanh^2`.
+
+    Examples
+    --------
+    >>> x = Value(0.0); y = tanh(x); y.backward()
+    >>> y.data, x.grad
+    (0.0, 1.0)
+    """
     return _apply(x, "tanh", math.tanh, lambda t: 1.0 - math.tanh(t) ** 2)
 
 
 def sigmoid(x):
-    r"""Logistic sigmoid :math:`\sigma(x) = 1/(1+e^{-x})`, :math:`\sigma' = \sigma(1-\sigma)`."""
+    r"""Logistic sigmoid :math:`\sigma(x) = 1/(1+e^{-x})`, :math:`\sigma' = \sigma(1-\sigma)`.
+
+    Examples
+    --------
+    >>> y = sigmoid(Dual(0.0, 1.0))
+    >>> y.val, y.dot
+    (0.5, 0.25)
+    """
     return _apply(x, "sigmoid", _sigmoid, lambda t: _sigmoid(t) * (1.0 - _sigmoid(t)))
 
 
@@ -446,13 +490,18 @@ def relu(x):
     r"""Rectified linear unit :math:`\max(0, x)`; derivative 1 for x > 0, 0 otherwise.
 
     At the kink x = 0 the derivative 0 is used, as PyTorch does.
+
+    Examples
+    --------
+    >>> relu(-2.0), relu(Dual(3.0, 1.0)).dot
+    (0.0, 1.0)
     """
     return _apply(x, "relu", lambda t: max(t, 0.0), lambda t: 1.0 if t > 0 else 0.0)
 
 
 # ------------------------------------------------------------------- gradients three ways
 def _as_point(x, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
+    arr = as_array(x, name)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(
             f"{name} must be a non-empty 1-D sequence of numbers, got shape {arr.shape}"
@@ -475,6 +524,11 @@ def forward_gradient(f: Callable, x: Sequence[float]) -> tuple[float, np.ndarray
     Returns
     -------
     (value, grad) : float and numpy.ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> forward_gradient(lambda a, b: a * b + sin(a), [0.0, 2.0])
+    (0.0, array([3., 0.]))
     """
     if not callable(f):
         raise TypeError("f must be callable as f(x_1, ..., x_n)")
@@ -496,6 +550,11 @@ def reverse_gradient(f: Callable, x: Sequence[float]) -> tuple[float, np.ndarray
     Returns
     -------
     (value, grad) : float and numpy.ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> reverse_gradient(lambda a, b: a * b + sin(a), [0.0, 2.0])
+    (0.0, array([3., 0.]))
     """
     if not callable(f):
         raise TypeError("f must be callable as f(x_1, ..., x_n)")
@@ -530,18 +589,20 @@ def finite_difference_gradient(
     Returns
     -------
     numpy.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> g = finite_difference_gradient(lambda a, b: a * b, [3.0, 2.0])
+    >>> np.round(g, 8)
+    array([2., 3.])
     """
-    if not callable(f):
-        raise TypeError("f must be callable as f(x_1, ..., x_n)")
-    if kind not in ("central", "forward"):
-        raise ValueError(f"kind must be 'central' or 'forward', got {kind!r}")
+    check_callable(f, "f", "f(x_1, ..., x_n)")
+    check_choice(kind, "kind", ("central", "forward"))
     x = _as_point(x)
     eps = np.finfo(float).eps
     if h is None:
         h = eps ** (1 / 3) if kind == "central" else math.sqrt(eps)
-    h = _check_real(h, "h")
-    if not h > 0:
-        raise ValueError(f"h must be positive, got {h}")
+    h = check_real(h, "h", positive=True)
     grad = np.empty_like(x)
     f0 = float(f(*x)) if kind == "forward" else 0.0
     for i in range(x.size):

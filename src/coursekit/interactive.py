@@ -31,6 +31,8 @@ import matplotlib.pyplot as plt
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
+from coursekit._checks import check_choice, check_int, check_real
+
 __all__ = ["SliderFigure", "slider", "live_slider", "MAX_FRAMES", "MAX_BYTES"]
 
 #: Upper bound on the number of frames of one interactive figure.
@@ -76,6 +78,11 @@ class SliderFigure:
         The parameter value of each frame, in order.
     label : str
         What the slider moves, for the caption line.
+
+    Examples
+    --------
+    >>> SliderFigure("<div></div>", [1, 2, 3], "k")
+    <SliderFigure: 3 frames of k>
     """
 
     def __init__(self, html: str, values: Sequence, label: str):
@@ -146,6 +153,16 @@ def slider(
     ValueError
         If ``values`` is empty or longer than :data:`MAX_FRAMES`, if ``interval`` or ``dpi`` is
         not positive, or if the frames exceed ``max_bytes``.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> line, = ax.plot([0, 1], [0, 0])
+    >>> fig_slider = slider(fig, lambda a: line.set_ydata([0, a]), [0.0, 0.5, 1.0], label="a")
+    >>> fig_slider
+    <SliderFigure: 3 frames of a>
+    >>> [float(v) for v in line.get_ydata()]  # the figure is left at the first frame
+    [0.0, 0.0]
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
@@ -156,14 +173,12 @@ def slider(
         raise ValueError("values must hold at least one parameter value")
     if len(values) > MAX_FRAMES:
         raise ValueError(f"values has {len(values)} entries; at most {MAX_FRAMES} frames allowed")
-    if interval <= 0:
-        raise ValueError(f"interval must be a positive number of milliseconds, got {interval}")
-    if dpi is None:
-        dpi = mpl.rcParams["figure.dpi"]
-    if dpi <= 0:
-        raise ValueError(f"dpi must be positive, got {dpi}")
-    if frame_format not in ("png", "jpeg"):
-        raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
+    interval = check_real(interval, "interval", positive=True)
+    dpi = mpl.rcParams["figure.dpi"] if dpi is None else check_real(dpi, "dpi", positive=True)
+    check_choice(frame_format, "frame_format", ("png", "jpeg"))
+    max_bytes = check_int(max_bytes, "max_bytes", low=1)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
 
     def _frame(i):
         update(values[i])
@@ -204,6 +219,14 @@ def live_slider(update: Callable[[object], object], values: Sequence, *, label: 
     -------
     ipywidgets.interactive
         Display it in a notebook cell; it moves only while a kernel is running.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel ipywidgets prints
+    ...     w = live_slider(lambda value: None, [1, 2, 3], label="k")
+    >>> w.children[0].options, w.children[0].value
+    ((1, 2, 3), 1)
     """
     import ipywidgets as widgets
 

@@ -42,8 +42,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit._checks import as_array, check_choice, check_int, check_real
+
 # sigmoid and softmax are taught in the MLE chapter; this module reuses them.
 from coursekit.losses import log_softmax, sigmoid, softmax
+from coursekit.runtime import _rng_or_old_name, as_generator
 
 __all__ = [
     "ACTIVATIONS",
@@ -66,39 +69,81 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ activations
 def sigmoid_prime(z):
-    r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`."""
+    r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`.
+
+    Examples
+    --------
+    >>> sigmoid_prime([0.0])
+    array([0.25])
+    """
     s = sigmoid(z)
     return s * (1.0 - s)
 
 
 def tanh(z):
-    r""":math:`\tanh z = (e^{z} - e^{-z})/(e^{z} + e^{-z})`."""
-    return np.tanh(z)
+    r""":math:`\tanh z = (e^{z} - e^{-z})/(e^{z} + e^{-z})`.
+
+    Examples
+    --------
+    >>> tanh([0.0])
+    array([0.])
+    """
+    return np.tanh(as_array(z, "z"))
 
 
 def tanh_prime(z):
-    r""":math:`\tanh'(z) = 1 - \tanh^2 z`."""
-    return 1.0 - np.tanh(z) ** 2
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z`.
+
+    Examples
+    --------
+    >>> tanh_prime([0.0])
+    array([1.])
+    """
+    return 1.0 - np.tanh(as_array(z, "z")) ** 2
 
 
 def relu(z):
-    r""":math:`\operatorname{ReLU}(z) = \max(0, z)`."""
-    return np.maximum(z, 0.0)
+    r""":math:`\operatorname{ReLU}(z) = \max(0, z)`.
+
+    Examples
+    --------
+    >>> relu([-1.0, 2.0])
+    array([0., 2.])
+    """
+    return np.maximum(as_array(z, "z"), 0.0)
 
 
 def relu_prime(z):
-    r"""1 where :math:`z > 0`, else 0 (0 at the kink, as in PyTorch)."""
-    return (np.asarray(z) > 0).astype(float)
+    r"""1 where :math:`z > 0`, else 0 (0 at the kink, as in PyTorch).
+
+    Examples
+    --------
+    >>> relu_prime([-1.0, 0.0, 2.0])
+    array([0., 0., 1.])
+    """
+    return (as_array(z, "z") > 0).astype(float)
 
 
 def identity(z):
-    """The identity, for a linear output layer."""
-    return np.asarray(z, dtype=float)
+    """The identity, for a linear output layer (as a float64 array).
+
+    Examples
+    --------
+    >>> identity([1, 2])
+    array([1., 2.])
+    """
+    return np.array(as_array(z, "z"))
 
 
 def identity_prime(z):
-    """Ones of the shape of ``z``."""
-    return np.ones_like(np.asarray(z, dtype=float))
+    """Ones of the shape of ``z``.
+
+    Examples
+    --------
+    >>> identity_prime([[3.0, 4.0]])
+    array([[1., 1.]])
+    """
+    return np.ones_like(as_array(z, "z"))
 
 
 #: name -> (f, f'); the hidden activations and the element-wise output activations.
@@ -120,25 +165,41 @@ def _activation(name, argname: str):
 
 # ------------------------------------------------------------------------------ output + loss
 def one_hot(y, n_classes: int):
-    """Integer labels of shape (N,) -> one-hot rows of shape (N, n_classes)."""
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be a 1-D array of integer labels, got shape {y.shape} "
-                         f"and dtype {y.dtype}")
+    """Integer labels of shape (N,) -> one-hot rows of shape (N, n_classes).
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    n_classes = check_int(n_classes, "n_classes", low=1)
+    y = as_array(y, "y", integer=True)
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D array of integer labels, got shape {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"y must hold labels in [0, {n_classes}), got values in "
+        raise ValueError(f"y must hold labels in [0, n_classes={n_classes}), got values in "
                          f"[{y.min()}, {y.max()}]")
     out = np.zeros((y.size, n_classes))
     out[np.arange(y.size), y] = 1.0
     return out
 
 
+def _is_int_like(y) -> bool:
+    """Whether ``y`` holds integers (labels), without converting a ragged or odd input."""
+    try:
+        return np.asarray(y).dtype.kind in "iu"
+    except (ValueError, TypeError):
+        return False
+
+
 def _targets(y, n_out: int, n_batch: int):
     """Labels (N,) or targets (N, n_out) -> float targets (N, n_out), checked."""
-    y = np.asarray(y)
-    if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+    labels = _is_int_like(y)
+    y = as_array(y, "y", integer=labels)
+    if labels and y.ndim == 1:
         y = one_hot(y, n_out)
-    y = np.asarray(y, dtype=float)
+    y = y.astype(float)
     if y.shape != (n_batch, n_out):
         raise ValueError(
             f"y must have shape ({n_batch},) of integer labels or ({n_batch}, {n_out}), "
@@ -163,10 +224,16 @@ def softmax_cross_entropy(z, y):
     Returns
     -------
     (loss, dz) : float and array of shape (N, K)
+
+    Examples
+    --------
+    >>> loss, dz = softmax_cross_entropy([[0.0, 0.0]], [1])
+    >>> round(loss, 6), dz
+    (0.693147, array([[ 0.5, -0.5]]))
     """
-    z = np.asarray(z, dtype=float)
-    if z.ndim != 2:
-        raise ValueError(f"z must have shape (N, K), got {z.shape}")
+    z = as_array(z, "z", ndim=2)
+    if z.shape[0] == 0 or z.shape[1] == 0:
+        raise ValueError(f"z must hold at least one sample and one class, got shape {z.shape}")
     y = _targets(y, z.shape[1], z.shape[0])
     log_p = log_softmax(z, axis=1)  # (N, K), stable: taught in the MLE chapter
     n = z.shape[0]
@@ -186,11 +253,17 @@ def mse(yhat, y):
     Returns
     -------
     (loss, dyhat) : float and array of shape (N, K)
+
+    Examples
+    --------
+    >>> mse([[1.0], [3.0]], [0.0, 1.0])
+    (1.25, array([[0.5],
+           [1. ]]))
     """
-    yhat = np.asarray(yhat, dtype=float)
-    if yhat.ndim != 2:
-        raise ValueError(f"yhat must have shape (N, K), got {yhat.shape}")
-    y = np.asarray(y, dtype=float)
+    yhat = as_array(yhat, "yhat", ndim=2)
+    if yhat.shape[0] == 0 or yhat.shape[1] == 0:
+        raise ValueError(f"yhat must hold at least one sample, got shape {yhat.shape}")
+    y = as_array(y, "y")
     if y.ndim == 1 and yhat.shape[1] == 1:
         y = y[:, None]
     if y.shape != yhat.shape:
@@ -201,7 +274,7 @@ def mse(yhat, y):
 
 
 # ------------------------------------------------------------------------------ the network
-def init_params(sizes, init: str = "he", seed=0, dtype=np.float64):
+def init_params(sizes, init: str = "he", rng=None, dtype=np.float64, *, seed=None):
     r"""Random weights and zero biases for layer sizes :math:`(n_0, n_1, \dots, n_L)`.
 
     ``"he"``: :math:`\theta_1^{(l)} \sim \mathcal N(0, 2/n_{l-1})` (He et al., 2015, for ReLU);
@@ -212,17 +285,26 @@ def init_params(sizes, init: str = "he", seed=0, dtype=np.float64):
     ----------
     sizes : sequence of int, length >= 2
     init : {"he", "xavier"}
-    seed : int or numpy.random.Generator
+    rng : numpy.random.Generator, int or None
+        Randomness (None means seed 0); ``seed`` is its older name.
     dtype : numpy float dtype
 
     Returns
     -------
     (weights, biases) : lists of arrays of shapes (n_l, n_{l-1}) and (n_l,)
+
+    Examples
+    --------
+    >>> W, b = init_params([4, 3, 2], rng=0)
+    >>> [w.shape for w in W], [v.shape for v in b]
+    ([(3, 4), (2, 3)], [(3,), (2,)])
     """
     sizes = _check_sizes(sizes)
-    if init not in ("he", "xavier"):
-        raise ValueError(f"init must be 'he' or 'xavier', got {init!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    check_choice(init, "init", ("he", "xavier"))
+    rng = as_generator(_rng_or_old_name(rng, seed, "seed"))
+    if not (isinstance(dtype, type) or isinstance(dtype, np.dtype)) or \
+            not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype must be a NumPy floating dtype, got {dtype!r}")
     weights, biases = [], []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         var = 2.0 / n_in if init == "he" else 2.0 / (n_in + n_out)
@@ -232,10 +314,9 @@ def init_params(sizes, init: str = "he", seed=0, dtype=np.float64):
 
 
 def _check_sizes(sizes):
-    try:
-        sizes = [int(s) for s in sizes]
-    except TypeError as err:
-        raise TypeError(f"sizes must be a sequence of ints, got {sizes!r}") from err
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
+    sizes = [check_int(s, "sizes[i]") for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"sizes must hold at least two positive ints, got {sizes}")
     return sizes
@@ -260,8 +341,8 @@ class MLP:
         output.
     init : {"he", "xavier"}, optional
         Defaults to He for ReLU and Xavier otherwise.
-    seed : int or numpy.random.Generator
-        Seed of the initialization.
+    rng : numpy.random.Generator, int or None
+        Randomness of the initialization (None means seed 0); ``seed`` is its older name.
 
     Attributes
     ----------
@@ -272,7 +353,7 @@ class MLP:
 
     Examples
     --------
-    >>> net = MLP([64, 32, 10], activation="tanh", seed=0)
+    >>> net = MLP([64, 32, 10], activation="tanh", rng=0)
     >>> X = np.zeros((5, 64)); y = np.arange(5)
     >>> loss, grads = net.loss_and_grads(X, y)
     >>> [g.shape for g in grads[0]]
@@ -280,7 +361,8 @@ class MLP:
     """
 
     def __init__(self, sizes, activation: str = "relu", output: str = "softmax",
-                 loss: str = "cross_entropy", init: str | None = None, seed=0):
+                 loss: str = "cross_entropy", init: str | None = None, rng=None, *,
+                 seed=None):
         self.sizes = _check_sizes(sizes)
         self.activation = activation
         self.f, self.f_prime = _activation(activation, "activation")
@@ -292,7 +374,8 @@ class MLP:
         self.output, self.loss_name = output, loss
         if init is None:
             init = "he" if activation == "relu" else "xavier"
-        self.weights, self.biases = init_params(self.sizes, init, seed)
+        rng = _rng_or_old_name(rng, seed, "seed")
+        self.weights, self.biases = init_params(self.sizes, init, rng)
         self.cache: dict = {}
 
     # --- parameters -------------------------------------------------------------------------
@@ -307,22 +390,24 @@ class MLP:
 
     def set_params(self, params) -> None:
         """Set from ``[W1, b1, W2, b2, ...]`` (shapes must match; arrays are copied)."""
+        if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be a list of arrays, got {type(params).__name__}")
         params = list(params)
         if len(params) != 2 * self.n_layers:
             raise ValueError(f"params must hold {2 * self.n_layers} arrays, got {len(params)}")
+        checked = []  # every array is checked before any is set: a bad one changes nothing
         for i, p in enumerate(params):
             target = self.weights[i // 2] if i % 2 == 0 else self.biases[i // 2]
-            p = np.array(p, dtype=float)
+            p = np.array(as_array(p, f"params[{i}]"), dtype=float)  # a copy
             if p.shape != target.shape:
                 raise ValueError(f"params[{i}] must have shape {target.shape}, got {p.shape}")
-            if i % 2 == 0:
-                self.weights[i // 2] = p
-            else:
-                self.biases[i // 2] = p
+            checked.append(p)
+        self.weights = checked[0::2]
+        self.biases = checked[1::2]
 
     # --- forward ----------------------------------------------------------------------------
     def _check_x(self, X):
-        X = np.asarray(X, dtype=float)
+        X = as_array(X, "X")
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
@@ -398,17 +483,24 @@ class MLP:
 
     # --- training ---------------------------------------------------------------------------
     def sgd_step(self, grads, lr: float) -> None:
-        r"""One step of gradient descent, :math:`\theta \leftarrow \theta - \eta\,\nabla C`."""
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        dWs, dbs = grads
+        r"""One step of gradient descent, :math:`\theta \leftarrow \theta - \eta\,\nabla C`.
+
+        Every gradient is checked before any parameter moves: a bad one changes nothing.
+        """
+        lr = check_real(lr, "lr", positive=True)
+        if not isinstance(grads, (tuple, list)) or len(grads) != 2:
+            raise TypeError("grads must be a pair (dWs, dbs) as returned by backward")
+        dWs, dbs = (list(g) for g in grads)
         if len(dWs) != self.n_layers or len(dbs) != self.n_layers:
             raise ValueError(f"grads must hold {self.n_layers} weight and bias gradients")
+        dWs = [as_array(g, f"grads dW of layer {l + 1}") for l, g in enumerate(dWs)]
+        dbs = [as_array(g, f"grads db of layer {l + 1}") for l, g in enumerate(dbs)]
         for l in range(self.n_layers):
             if dWs[l].shape != self.weights[l].shape or dbs[l].shape != self.biases[l].shape:
                 raise ValueError(f"grads of layer {l + 1} have shapes {dWs[l].shape}, "
                                  f"{dbs[l].shape}; expected {self.weights[l].shape}, "
                                  f"{self.biases[l].shape}")
+        for l in range(self.n_layers):
             self.weights[l] -= lr * dWs[l]
             self.biases[l] -= lr * dbs[l]
 

@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from coursekit._checks import as_array, check_bool, check_callable, check_int, check_real
+
 __all__ = [
     "HOUSE_STYLE",
     "use_style",
@@ -50,7 +52,18 @@ HOUSE_STYLE: dict = {
 
 
 def use_style(overrides: Mapping | None = None) -> None:
-    """Apply :data:`HOUSE_STYLE` (plus ``overrides``) to matplotlib's global rcParams."""
+    """Apply :data:`HOUSE_STYLE` (plus ``overrides``) to matplotlib's global rcParams.
+
+    Every entry is validated before any is applied: a bad ``overrides`` raises and leaves the
+    rcParams as they were.
+
+    Examples
+    --------
+    >>> use_style({"font.size": 12})
+    >>> mpl.rcParams["font.size"], mpl.rcParams["axes.grid"]
+    (12.0, True)
+    >>> use_style()
+    """
     style = dict(HOUSE_STYLE)
     if overrides is not None:
         if not isinstance(overrides, Mapping):
@@ -58,16 +71,15 @@ def use_style(overrides: Mapping | None = None) -> None:
                 f"overrides must be a mapping of rcParams, got {type(overrides).__name__}"
             )
         style.update(overrides)
-    mpl.rcParams.update(style)
-
-
-def _to_numpy(x, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
     try:
-        return np.asarray(x)
-    except Exception as exc:  # pragma: no cover - numpy's own message is kept
-        raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
+        checked = mpl.RcParams(style)  # validates every key and value, touches nothing global
+    except (KeyError, ValueError, TypeError) as err:
+        raise ValueError(f"overrides holds an invalid rcParam: {err}") from None
+    mpl.rcParams.update(checked)
+
+
+def _to_numpy(x, name: str, finite: bool = True) -> np.ndarray:
+    return as_array(x, name, finite=finite)
 
 
 def image_grid(
@@ -97,6 +109,13 @@ def image_grid(
     Returns
     -------
     (fig, axes) : the figure and the 2-D array of axes.
+
+    Examples
+    --------
+    >>> fig, axes = image_grid(np.zeros((5, 8, 8)), ncols=4)
+    >>> axes.shape
+    (2, 4)
+    >>> plt.close(fig)
     """
     arr = _to_numpy(images, "images")
     if arr.ndim == 4 and arr.shape[1] == 1:
@@ -106,8 +125,8 @@ def image_grid(
     n = arr.shape[0]
     if n == 0:
         raise ValueError("images must hold at least one image")
-    if not isinstance(ncols, int) or ncols <= 0:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    ncols = check_int(ncols, "ncols", low=1)
+    size = check_real(size, "size", positive=True)
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles has {len(titles)} entries for {n} images")
     ncols = min(ncols, n)
@@ -126,13 +145,23 @@ def image_grid(
 
 
 def density_2d(samples, ax=None, bins: int = 100, lim: float | tuple = 3.0, cmap: str = "magma"):
-    """A 2-D histogram of samples, shape (n, 2), on the square ``[-lim, lim]^2`` (or given box).
+    """A 2-D histogram of samples, shape (n, 2), on a box.
 
-    Returns the axes.
+    ``lim`` is a number ``L`` (the square ``[-L, L]^2``), a pair ``(lo, hi)`` (the square
+    ``[lo, hi]^2``) or ``((xmin, xmax), (ymin, ymax))``. Returns the axes.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = density_2d(np.random.default_rng(0).normal(size=(500, 2)), ax=ax, lim=(-3, 3))
+    >>> tuple(float(v) for v in ax.get_xlim())
+    (-3.0, 3.0)
+    >>> plt.close(fig)
     """
     pts = _to_numpy(samples, "samples")
-    if pts.ndim != 2 or pts.shape[1] != 2:
-        raise ValueError(f"samples must have shape (n, 2), got {pts.shape}")
+    if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] == 0:
+        raise ValueError(f"samples must have shape (n, 2) with n >= 1, got {pts.shape}")
+    bins = check_int(bins, "bins", low=1)
     box = _box(lim)
     ax = plt.gca() if ax is None else ax
     ax.hist2d(pts[:, 0], pts[:, 1], bins=bins, range=box, cmap=cmap, density=True)
@@ -149,23 +178,33 @@ def contour_2d(
     filled: bool = True,
     levels: int = 20,
     cmap: str = "magma",
+    tensor: bool = False,
 ):
     """Contours of a function of two variables, ``fn(points (m, 2)) -> values (m,)``.
 
-    ``fn`` may take and return NumPy arrays or torch tensors. Returns the axes.
+    ``fn`` receives a float64 NumPy array, or a float32 torch tensor with ``tensor=True`` (for a
+    torch model or density); it may return either. ``lim`` is as in :func:`density_2d`.
+    Whatever ``fn`` raises propagates: it is called once. Returns the axes.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = contour_2d(lambda p: (p**2).sum(axis=1), ax=ax, lim=2, n=20)
+    >>> _ = contour_2d(lambda p: p.norm(dim=1), ax=ax, n=20, tensor=True)
+    >>> plt.close(fig)
     """
-    if not callable(fn):
-        raise TypeError("fn must be callable on an array of points of shape (m, 2)")
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    check_callable(fn, "fn", "fn(points of shape (m, 2))")
+    n = check_int(n, "n", low=2)
+    tensor = check_bool(tensor, "tensor")
     (x0, x1), (y0, y1) = _box(lim)
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     pts = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (n*n, 2)
-    try:
-        vals = fn(pts)
-    except TypeError:
-        vals = fn(torch.as_tensor(pts, dtype=torch.float32))
-    vals = _to_numpy(vals, "fn(points)").reshape(n, n)
+    vals = fn(torch.as_tensor(pts, dtype=torch.float32) if tensor else pts)
+    vals = _to_numpy(vals, "fn(points)", finite=False)
+    if vals.size != n * n:
+        raise ValueError(f"fn(points) must return one value per point ({n * n}), got shape "
+                         f"{vals.shape}")
+    vals = vals.reshape(n, n)
     ax = plt.gca() if ax is None else ax
     draw = ax.contourf if filled else ax.contour
     draw(gx, gy, vals, levels=levels, cmap=cmap)
@@ -175,21 +214,41 @@ def contour_2d(
 
 
 def _box(lim):
+    """``lim`` as ``((xmin, xmax), (ymin, ymax))``; see :func:`density_2d`."""
+    what = "lim must be a positive number L, a pair (lo, hi) or ((xmin, xmax), (ymin, ymax))"
+    if isinstance(lim, (bool, np.bool_, str, bytes)) or lim is None:
+        raise TypeError(f"{what}, got {type(lim).__name__}")
     if np.isscalar(lim):
-        if lim <= 0:
-            raise ValueError(f"lim must be positive, got {lim}")
+        lim = check_real(lim, "lim", positive=True)
         return ((-lim, lim), (-lim, lim))
-    lim = tuple(lim)
-    if len(lim) != 2 or len(lim[0]) != 2 or len(lim[1]) != 2:
-        raise ValueError("lim must be a number or ((xmin, xmax), (ymin, ymax))")
-    return lim
+    try:
+        arr = np.asarray(lim, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}, got {lim!r}") from None
+    if arr.shape == (2,):
+        arr = np.stack([arr, arr])
+    if arr.shape != (2, 2):
+        raise ValueError(f"{what}, got {lim!r}")
+    if not np.isfinite(arr).all() or not (arr[:, 0] < arr[:, 1]).all():
+        raise ValueError(f"lim must have finite bounds with min < max, got {lim!r}")
+    return tuple((float(a), float(b)) for a, b in arr)
 
 
 def training_curves(history, keys: Sequence[str] | None = None, ax=None, logy: bool = False):
     """Plot per-epoch curves from a ``History`` or a mapping name -> list of values.
 
-    Returns the axes.
+    Every recorded series but ``seconds`` is drawn unless ``keys`` picks some; ``logy`` puts the
+    y axis on a log scale. Returns the axes.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = training_curves({"train_loss": [1.0, 0.1, 0.01]}, ax=ax, logy=True)
+    >>> ax.get_yscale()
+    'log'
+    >>> plt.close(fig)
     """
+    logy = check_bool(logy, "logy")
     data = history.as_dict() if hasattr(history, "as_dict") else history
     if not isinstance(data, Mapping):
         raise TypeError("history must be a History or a mapping of name -> sequence")
@@ -221,9 +280,15 @@ def loglog_slope(x, y) -> tuple[float, float]:
     Returns
     -------
     (p, c) : the exponent and the prefactor.
+
+    Examples
+    --------
+    >>> p, c = loglog_slope([1, 2, 4, 8], [3, 12, 48, 192])  # y = 3 x^2
+    >>> round(p, 12), round(c, 12)
+    (2.0, 3.0)
     """
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
+    x = as_array(x, "x", finite=False).ravel()
+    y = as_array(y, "y", finite=False).ravel()
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same length, got {x.shape} and {y.shape}")
     if x.size < 2:
@@ -238,22 +303,34 @@ def loglog_plot(x, ys: Mapping[str, Sequence[float]], ax=None, fit: bool = True)
     """Plot several series against ``x`` on log-log axes, with fitted slopes in the legend.
 
     Returns ``(ax, slopes)`` where ``slopes`` maps each name to its fitted exponent.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> ax, slopes = loglog_plot([1, 10, 100], {"cost": [2, 200, 20000]}, ax=ax)
+    >>> round(slopes["cost"], 12)
+    2.0
+    >>> plt.close(fig)
     """
-    if not isinstance(ys, Mapping) or not ys:
+    if not isinstance(ys, Mapping):
+        raise TypeError(f"ys must be a mapping name -> values, got {type(ys).__name__}")
+    if not ys:
         raise ValueError("ys must be a non-empty mapping name -> values")
+    fit = check_bool(fit, "fit")
+    # every series is checked before anything is drawn
+    xs = as_array(x, "x")
+    series = {name: as_array(y, f"ys[{name!r}]") for name, y in ys.items()}
+    if fit:
+        slopes = {name: loglog_slope(xs, y) for name, y in series.items()}
     ax = plt.gca() if ax is None else ax
-    slopes = {}
-    xs = np.asarray(x, dtype=float)
-    for name, y in ys.items():
-        y = np.asarray(y, dtype=float)
+    for name, y in series.items():
         label = name
         if fit:
-            p, c = loglog_slope(xs, y)
-            slopes[name] = p
+            p, c = slopes[name]
             label = f"{name} (slope {p:.2f})"
             ax.plot(xs, c * xs**p, ls="--", lw=1, color="0.5")
         ax.plot(xs, y, marker="o", ms=4, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.legend()
-    return ax, slopes
+    return ax, {name: pc[0] for name, pc in slopes.items()} if fit else {}

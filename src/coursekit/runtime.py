@@ -8,6 +8,12 @@ The device is chosen automatically in the order cuda > mps > cpu, and can be for
 ``COURSEKIT_DEVICE=cpu|cuda|mps`` (an unavailable forced device is an error, never a silent
 fallback).
 
+Randomness follows one convention in the whole package: a function that draws random numbers
+takes ``rng``, which is a ``numpy.random.Generator`` (used as is, so successive calls draw fresh
+numbers), an int seed, or None (seed 0, so that results are reproducible by default).
+:func:`as_generator` turns it into a NumPy generator and :func:`torch_generator` into a
+``torch.Generator`` for code that draws with torch (data loaders, noise in a loss).
+
 Taught in: not taught; used by every chapter (introduced in the preface, ``intro.md``).
 """
 
@@ -20,8 +26,13 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from coursekit._checks import check_int
+
 __all__ = [
     "get_device",
+    "resolve_device",
+    "as_generator",
+    "torch_generator",
     "full_mode",
     "by_mode",
     "seed_everything",
@@ -79,6 +90,13 @@ def get_device(prefer: str | None = None, environ: Mapping[str, str] | None = No
         If the requested name is not one of cpu, cuda, mps.
     RuntimeError
         If the requested device is not available on this machine.
+
+    Examples
+    --------
+    >>> get_device("cpu", environ={})
+    device(type='cpu')
+    >>> get_device(environ={"COURSEKIT_DEVICE": "cpu"})
+    device(type='cpu')
     """
     environ = os.environ if environ is None else environ
     source = "prefer"
@@ -111,6 +129,11 @@ def full_mode(environ: Mapping[str, str] | None = None) -> bool:
     ------
     ValueError
         If ``COURSEKIT_FULL`` holds something that is not a yes/no value.
+
+    Examples
+    --------
+    >>> full_mode({"COURSEKIT_FULL": "1"}), full_mode({})
+    (True, False)
     """
     environ = os.environ if environ is None else environ
     return _flag(FULL_ENV, environ, default=False)
@@ -131,6 +154,11 @@ def progress_enabled(environ: Mapping[str, str] | None = None) -> bool:
 
     The Makefile turns bars off when it stores or validates notebooks, so that the stored output
     holds only the stable summary line that each loop prints when it ends.
+
+    Examples
+    --------
+    >>> progress_enabled({"COURSEKIT_PROGRESS": "0"}), progress_enabled({})
+    (False, True)
     """
     environ = os.environ if environ is None else environ
     return _flag(PROGRESS_ENV, environ, default=True)
@@ -151,12 +179,18 @@ def seed_everything(seed: int, deterministic: bool = True) -> np.random.Generato
     -------
     numpy.random.Generator
         ``np.random.default_rng(seed)``, the generator notebooks should draw from.
+
+    Examples
+    --------
+    >>> rng = seed_everything(0)
+    >>> float(rng.random()) == float(np.random.default_rng(0).random())
+    True
+    >>> torch.are_deterministic_algorithms_enabled()
+    True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
+    seed = check_int(seed, "seed", 0, 2**32 - 1)
+    if not isinstance(deterministic, (bool, np.bool_)):
+        raise TypeError(f"deterministic must be a bool, got {type(deterministic).__name__}")
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - legacy global state, for third-party code that uses it
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -166,3 +200,129 @@ def seed_everything(seed: int, deterministic: bool = True) -> np.random.Generato
             torch.backends.cudnn.benchmark = False
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     return np.random.default_rng(seed)
+
+
+def resolve_device(device=None, name: str = "device") -> torch.device:
+    """The device an argument asks for: None -> :func:`get_device`, else that device, checked.
+
+    Parameters
+    ----------
+    device : None, str or torch.device
+    name : str
+        The argument's name, for the error message.
+
+    Raises
+    ------
+    TypeError
+        If ``device`` is not None, a str or a ``torch.device``.
+    ValueError
+        If the name is not a device type, or the device is not available on this machine.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device is None:
+        return get_device()
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(
+            f"{name} must be None, a str such as 'cpu' or a torch.device, got "
+            f"{type(device).__name__}"
+        )
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"{name}={device!r} is not a device name such as 'cpu' or 'cuda'"
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name}={device!r} but torch sees no CUDA device on this machine")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{name}={device!r} but this machine has {torch.cuda.device_count()} "
+                         "CUDA device(s)")
+    if dev.type == "mps" and not _mps_available():
+        raise ValueError(f"{name}={device!r} but the MPS backend is not available on this machine")
+    if dev.type not in {"cpu", "cuda", "mps"}:
+        raise ValueError(f"{name}={device!r}: expected a cpu, cuda or mps device")
+    return dev
+
+
+def as_generator(rng=None, name: str = "rng") -> np.random.Generator:
+    """The package's randomness convention: ``rng`` as a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, int or None
+        A generator is returned as is (so successive calls draw fresh numbers from it); an int
+        ``s >= 0`` gives ``default_rng(s)``; None gives ``default_rng(0)``, so that results are
+        reproducible by default.
+    name : str
+        The argument's name, for the error message.
+
+    Raises
+    ------
+    TypeError
+        If ``rng`` is none of these (a bool, a float, a legacy ``RandomState``, ...).
+    ValueError
+        If ``rng`` is a negative int.
+
+    Examples
+    --------
+    >>> int(as_generator(5).integers(100)) == int(np.random.default_rng(5).integers(100))
+    True
+    >>> g = np.random.default_rng(1)
+    >>> as_generator(g) is g
+    True
+    """
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (int, np.integer)):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator, an int seed or None, got "
+            f"{type(rng).__name__}"
+        )
+    if rng < 0:
+        raise ValueError(f"{name} must be a non-negative int seed, got {rng}")
+    return np.random.default_rng(int(rng))
+
+
+def _rng_or_old_name(rng, old, old_name: str):
+    """``rng``, or the value of the older keyword ``old_name`` that it replaces (not both).
+
+    Used by functions that took ``seed=`` before the package settled on ``rng=``; the value is
+    checked here so that the error names the argument the caller used.
+    """
+    if old is None:
+        return rng
+    if rng is not None:
+        raise TypeError(f"pass rng or its older name {old_name}, not both")
+    as_generator(old, old_name)
+    return old
+
+
+def torch_generator(rng=None, device=None) -> torch.Generator:
+    """A ``torch.Generator`` that follows the same ``rng`` convention as :func:`as_generator`.
+
+    The torch generator is seeded with one draw from ``as_generator(rng)``: an int seed ``s``
+    and ``numpy.random.default_rng(s)`` give the same torch stream (as they do everywhere in the
+    package), and a NumPy generator passed in is advanced by that one draw.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, int or None
+    device : None, str or torch.device
+        Where the generator lives (CPU by default; a CUDA sampler needs a CUDA generator).
+
+    Examples
+    --------
+    >>> a = torch.randn(2, generator=torch_generator(3))
+    >>> b = torch.randn(2, generator=torch_generator(np.random.default_rng(3)))
+    >>> bool(torch.equal(a, b))
+    True
+    """
+    dev = torch.device("cpu") if device is None else resolve_device(device)
+    seed = int(as_generator(rng).integers(2**63 - 1))
+    return torch.Generator(device=dev).manual_seed(seed)
