@@ -67,8 +67,11 @@ test: test-unit test-notebooks test-build test-editions test-browser
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools chapters
 
+# Unit tests, then every docstring example of the package (--doctest-modules).
 test-unit: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not build" tests
+	$(BIN)/python -m pytest -p no:cacheprovider --doctest-modules src/coursekit \
+	  --ignore=src/coursekit/homework
 
 test-notebooks: $(STAMP)
 	$(NB_ENV) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
