@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import os
 import time
 from pathlib import Path
 

@@ -13,10 +13,10 @@ tag                meaning
 ``points=N``       the points of a ``tests`` cell (required there, refused elsewhere)
 ``q=NAME``         the question a ``solution`` or ``tests`` cell belongs to (required there);
                    optional on ``locked`` cells
-``locked``         a read-only cell (prose, setup code): nbgrader restores it when grading
+``locked``         a read-only cell (prose, setup code): graded from the instructor's copy
 ``readonly``       same as ``locked``
 ``forbid=NAME``    on a ``solution`` cell: a dotted name the answer may not use, e.g.
-                   ``forbid=numpy.linalg.svd`` (repeatable, or comma-separated); stored in
+                   ``forbid=numpy.linalg.svd`` (repeatable; nbformat forbids commas in tags); in
                    ``metadata.coursekit.forbid`` and enforced by the grader
                    (:func:`coursekit.homework.methods.check_method`)
 =================  ==========================================================================

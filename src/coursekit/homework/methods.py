@@ -1,7 +1,7 @@
 """Static checks of an answer's source: forbidden library calls, and constructs that attack grading.
 
 :func:`check_method` enforces the method a question demands. An author tags a question's solution
-cell ``forbid=numpy.linalg.svd`` (repeatable, or comma-separated); the answer's abstract syntax
+cell ``forbid=numpy.linalg.svd`` (one tag per name); the answer's abstract syntax
 tree is searched for any use of a forbidden dotted name with import aliases resolved::
 
     import numpy as np; np.linalg.svd            # numpy.linalg.svd
