@@ -19,7 +19,6 @@ Taught in: not taught; the trusted grader behind ``python -m coursekit.homework 
 
 import ast
 import builtins
-import importlib
 import operator
 import os
 import sys
@@ -98,8 +97,10 @@ class _Tripwire:
         self.saved = []
         for name in dotted:
             module_name, _, attr = name.rpartition(".")
+            module = sys.modules.get(module_name)  # never import (torch costs seconds): a
+            if module is None:  # module not imported yet cannot be called through
+                continue
             try:
-                module = importlib.import_module(module_name)
                 original = getattr(module, attr)
             except Exception:
                 continue
