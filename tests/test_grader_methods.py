@@ -196,3 +196,13 @@ def test_other_values_do_not_cross(value):
 def test_malformed_data_is_refused(data):
     with pytest.raises(wire.WireError):
         wire.decode(data, {"Dual": Dual})
+
+
+def test_check_method_with_imports_as_context_and_grader_proxies():
+    namespace = {}
+    exec("from numpy.linalg import svd as s\nimport numpy as np\n", namespace)
+    assert check_method("def f(A):\n    return s(A)", SVD,
+                        context="from numpy.linalg import svd as s") == ["numpy.linalg.svd (line 2)"]
+    from coursekit.homework.sandbox import Remote
+
+    assert check_method(Remote(None, {"$name": "f"}, None), SVD) == []

@@ -187,7 +187,10 @@ def check_method(func_or_source, forbid, context: str = "") -> list[str]:
     Parameters
     ----------
     func_or_source : str or function
-        The answer's source, or a function (its source is read with :mod:`inspect`).
+        The answer's source, or a function (its source is read with :mod:`inspect`; the imports
+        of its module, or in a notebook those its globals hold, give the aliases). While the
+        grader runs a test cell, the student's function is a proxy and this returns ``[]``: the
+        grader checks the answer's source itself (status ``forbidden``).
     forbid : str or list of str
         Dotted names such as ``numpy.linalg.svd`` (see :func:`parse_forbid`). A module name
         (``numpy.linalg``) forbids everything in it.
@@ -210,6 +213,8 @@ def check_method(func_or_source, forbid, context: str = "") -> list[str]:
     ['getattr with a computed name (line 1)']
     """
     names = parse_forbid(forbid)
+    if getattr(type(func_or_source), "_coursekit_remote", False):
+        return []  # a proxy to a sandbox while grading: the grader checks that answer's source
     if callable(func_or_source) and not isinstance(func_or_source, str):
         try:
             source = textwrap.dedent(inspect.getsource(func_or_source))
@@ -221,11 +226,18 @@ def check_method(func_or_source, forbid, context: str = "") -> list[str]:
                 context = inspect.getsource(module)
             except (OSError, TypeError):
                 context = ""
-        if not context:
-            context = "\n".join(
-                f"import {v.__name__} as {k}" for k, v in
-                getattr(func_or_source, "__globals__", {}).items()
-                if inspect.ismodule(v) and k.isidentifier())
+        if not context:  # in a notebook: the imports the function's globals hold
+            lines = []
+            for k, v in getattr(func_or_source, "__globals__", {}).items():
+                if not k.isidentifier():
+                    continue
+                if inspect.ismodule(v):
+                    lines.append(f"import {v.__name__} as {k}")
+                elif (inspect.isfunction(v) or inspect.isbuiltin(v) or inspect.isclass(v)) \
+                        and isinstance(getattr(v, "__module__", None), str) \
+                        and v.__module__ not in ("__main__", "builtins"):
+                    lines.append(f"from {v.__module__} import {v.__name__} as {k}")
+            context = "\n".join(lines)
     elif isinstance(func_or_source, str):
         source = func_or_source
     else:

@@ -322,6 +322,7 @@ class Remote:
     """A name or an object that lives in the sandbox; calls and attribute reads are forwarded."""
 
     __slots__ = ("_client", "_target", "_generation", "_type")
+    _coursekit_remote = True
 
     def __init__(self, client, target: dict, generation: int | None, type_name: str = "object"):
         object.__setattr__(self, "_client", client)
