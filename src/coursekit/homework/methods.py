@@ -208,7 +208,7 @@ def check_method(func_or_source, forbid, context: str = "") -> list[str]:
     Examples
     --------
     >>> check_method("from numpy import var as v\\nx = v([1, 2])", forbid="numpy.var")
-    ['numpy.var (line 2)']
+    ['numpy.var (line 1)', 'numpy.var (line 2)']
     >>> check_method("x = getattr(np, name)", forbid="numpy.var", context="import numpy as np")
     ['getattr with a computed name (line 1)']
     """
