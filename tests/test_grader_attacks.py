@@ -137,6 +137,17 @@ def total(x):
     while True:
         pass
 ''', {"integrity"}),
+    "always_equal": ("total", '''class _Anything(float):
+    def __eq__(self, other):
+        return True
+
+    __ne__ = __lt__ = __gt__ = lambda self, other: False
+    __hash__ = float.__hash__
+
+
+def total(x):
+    return _Anything(0.0)
+''', {"failed"}),
     "plain_loop": ("total", '''def total(x):
     while True:
         pass

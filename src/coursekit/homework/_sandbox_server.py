@@ -51,7 +51,7 @@ else:  # imported (documentation, doctests): nothing runs
 _OPERATORS = {
     name: getattr(operator, name)
     for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg", "pos",
-                 "abs", "eq", "ne", "lt", "le", "gt", "ge", "getitem", "contains")
+                 "abs", "getitem")
 }
 _OPERATORS.update({"float": float, "int": int, "bool": bool, "len": len, "complex": complex,
                    "index": operator.index, "iter": lambda obj: list(obj)})

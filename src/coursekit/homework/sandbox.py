@@ -356,6 +356,9 @@ class Remote:
     def __hash__(self):
         return id(self)
 
+    def __bool__(self):
+        return True
+
 
 def _binary(fn, reflected=False):
     def method(self, other):
@@ -373,9 +376,11 @@ def _unary(fn):
 for _fn in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
     setattr(Remote, f"__{_fn}__", _binary(_fn))
     setattr(Remote, f"__r{_fn}__", _binary(_fn, reflected=True))
-for _fn in ("eq", "ne", "lt", "le", "gt", "ge", "getitem", "contains"):
-    setattr(Remote, f"__{_fn}__", _binary(_fn))
-for _fn in ("neg", "pos", "abs", "float", "int", "bool", "len", "complex", "index"):
+# Comparisons and truth are NOT forwarded: an object of the student's whose __eq__ always says
+# True (the "always equal" trick) compares by identity here, so `assert result == expected`
+# fails unless the result is data.
+setattr(Remote, "__getitem__", _binary("getitem"))
+for _fn in ("neg", "pos", "abs", "float", "int", "len", "complex", "index"):
     setattr(Remote, f"__{_fn}__", _unary(_fn))
 
 
