@@ -494,6 +494,21 @@ def test_the_sandbox_sees_no_book_no_submissions_no_outputs_and_no_network(tmp_p
     assert not (secret / "planted.txt").exists()
 
 
+def test_the_tests_numpy_error_state_applies_in_the_sandbox():
+    import numpy as np
+
+    cells = [("setup", "import numpy as np", None),
+             ("answer", "def grow(x):\n    return np.exp(np.asarray(x, dtype=float))\n", "q")]
+    session = Session(cells, 30, time.monotonic() + 60, sandbox_available())
+    try:
+        grow = Client(session, {}).bind("grow")
+        assert np.isinf(grow([1e4]))[0]
+        with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+            grow([1e4])
+    finally:
+        session.close()
+
+
 def test_a_question_past_its_deadline_is_killed_and_the_next_one_gets_a_fresh_sandbox():
     cells = [("answer", "def spin():\n    while True:\n        pass\n\n\ndef one():\n"
                         "    return 1\n", "q")]

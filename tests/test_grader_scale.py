@@ -55,7 +55,8 @@ needs_bwrap = pytest.mark.skipif(sandbox_available() is None, reason="needs bwra
 def test_shards_merged_equal_one_run(book, capsys):
     book, subs, base = book
     log = io.StringIO()
-    whole = grade(subs, base / "one" / "grades.csv", book=book, timeout=5, jobs=2, log=log)
+    whole = grade(subs, base / "one" / "grades.csv", book=book, timeout=5, jobs=2, log=log,
+                  progress=True)
     assert "submissions per minute" in log.getvalue()  # the progress line
     assert whole.total("ada", CHAPTER) == 10 and whole.total("bob", CHAPTER) == 8
     assert whole.by_question("cyd", CHAPTER)["norm"].status == "forbidden"
@@ -121,5 +122,5 @@ def test_rows_are_on_disk_before_the_run_ends(book, tmp_path):
                 seen.append(len(_rows(out)))
             return super().write(text)
 
-    grade(subs, out, book=book, timeout=5, log=Spy(), jobs=1)
+    grade(subs, out, book=book, timeout=5, log=Spy(), jobs=1, progress=True)
     assert seen == [8]  # two students of four questions, before the others were graded

@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = grade(args.submissions, args.out, book=args.book, feedback=args.feedback,
                        timeout=args.timeout, chapters=args.chapters, jobs=args.jobs,
                        shard=args.shard, notebook_timeout=args.notebook_timeout,
-                       unsafe_no_sandbox=args.unsafe_no_sandbox)
+                       unsafe_no_sandbox=args.unsafe_no_sandbox, progress=True)
     except ValueError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     totals: dict[tuple[str, str], list[float]] = {}

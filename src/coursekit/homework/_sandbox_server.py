@@ -19,6 +19,7 @@ Taught in: not taught; the trusted grader behind ``python -m coursekit.homework 
 
 import ast
 import builtins
+import contextlib
 import operator
 import os
 import sys
@@ -127,6 +128,17 @@ class _Tripwire:
                 pass
 
 
+def _errstate(state):
+    """The caller's NumPy error state (e.g. over="raise") for the duration of a call."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None or not isinstance(state, dict):
+        return contextlib.nullcontext()
+    modes = ("ignore", "warn", "raise", "print", "log")
+    clean = {k: v for k, v in state.items()
+             if k in ("divide", "over", "under", "invalid") and v in modes}
+    return numpy.errstate(**clean)
+
+
 def _error(exc):
     bases = [c.__name__ for c in type(exc).__mro__
              if getattr(builtins, c.__name__, None) is c and issubclass(c, BaseException)]
@@ -163,7 +175,7 @@ def handle(request):
         kwargs = wire.decode(request["kwargs"], setup, _resolve)
         del tripped[:]
         try:
-            with _Tripwire(request.get("forbid") or []):
+            with _Tripwire(request.get("forbid") or []), _errstate(request.get("errstate")):
                 result = target(*args, **kwargs)
         except BaseException as exc:
             reply = _error(exc)

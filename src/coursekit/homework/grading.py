@@ -175,7 +175,8 @@ def _write_sorted(path: Path, columns: list[str], rows: list[dict]) -> None:
 def grade(submissions: str | Path, out: str | Path, book: str | Path | None = None,
           feedback: str | Path | None = None, timeout: int = 30, chapters=None,
           log: TextIO | None = None, jobs: int = 1, shard=None,
-          notebook_timeout: float | None = None, unsafe_no_sandbox: bool = False) -> GradeReport:
+          notebook_timeout: float | None = None, unsafe_no_sandbox: bool = False,
+          progress: bool = False) -> GradeReport:
     """Grade ``submissions/<student>/<chapter>/homework.ipynb`` for every student and chapter.
 
     Parameters
@@ -199,7 +200,7 @@ def grade(submissions: str | Path, out: str | Path, book: str | Path | None = No
     chapters : str or list of str, optional
         Grade only these chapters (default: every homework chapter some student submitted).
     log : text stream, optional
-        Progress and one line per problem (default ``sys.stderr``).
+        Where one line per problem (and the progress) goes (default ``sys.stderr``).
     jobs : int, default 1
         Submissions graded in parallel (worker processes).
     shard : str or (int, int), optional
@@ -208,6 +209,9 @@ def grade(submissions: str | Path, out: str | Path, book: str | Path | None = No
         Seconds all the code of one submission may run in total (default ``4 * timeout``).
     unsafe_no_sandbox : bool, default False
         Grade without ``bwrap`` (the students' code sees the filesystem with your rights).
+    progress : bool, default False
+        Write a progress line per graded submission, with the rate per minute, to ``log`` (the
+        command line does).
 
     Returns
     -------
@@ -301,6 +305,8 @@ def grade(submissions: str | Path, out: str | Path, book: str | Path | None = No
                        notes)
         if seconds is not None:
             report.seconds[(student, chapter)] = seconds
+        if not progress:
+            return
         rate = done / max(time.perf_counter() - started, 1e-9) * 60
         score = sum(r.score for r in results)
         total = sum(r.max_score for r in results)

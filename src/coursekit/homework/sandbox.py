@@ -379,13 +379,20 @@ for _fn in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
 # Comparisons and truth are NOT forwarded: an object of the student's whose __eq__ always says
 # True (the "always equal" trick) compares by identity here, so `assert result == expected`
 # fails unless the result is data.
-setattr(Remote, "__getitem__", _binary("getitem"))
+Remote.__getitem__ = _binary("getitem")
 for _fn in ("neg", "pos", "abs", "float", "int", "len", "complex", "index"):
     setattr(Remote, f"__{_fn}__", _unary(_fn))
 
 
+_ERR_KEYS = ("divide", "over", "under", "invalid")
+_ERR_MODES = ("ignore", "warn", "raise", "call", "print", "log")
+
+
 class Client:
-    """Turns proxy operations into sandbox requests under the current question's deadline."""
+    """Turns proxy operations into sandbox requests under the current question's deadline.
+
+    A call also carries the test's NumPy error state (``np.errstate(over="raise")`` around a call
+    applies inside the sandbox too, so a ``FloatingPointError`` reaches the test)."""
 
     def __init__(self, session: Session, setup: dict) -> None:
         self.session = session
@@ -432,9 +439,12 @@ class Client:
     def call(self, remote: Remote, args, kwargs):
         self.session.ensure()
         target = self._target(remote)
+        import numpy as np
+
+        errstate = {k: v for k, v in np.geterr().items() if k in _ERR_KEYS and v in _ERR_MODES}
         return self._send({"op": "call", "target": target,
                            "args": self._encode(list(args)), "kwargs": self._encode(dict(kwargs)),
-                           "forbid": self.forbid})
+                           "forbid": self.forbid, "errstate": errstate})
 
     def getattr(self, remote: Remote, name: str):
         self.session.ensure()

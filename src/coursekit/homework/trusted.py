@@ -16,6 +16,10 @@ parts). :func:`grade_submission` then
    and each test cell in a trusted namespace where the question's names are proxies to the
    sandbox; a question scores its points iff its test cell raised nothing.
 
+References: the same split as PrairieLearn's Python autograder (student code in its own
+container, reference and comparison outside it) and otter-grader's containerised grading; the
+sandbox is bubblewrap (https://github.com/containers/bubblewrap).
+
 Taught in: not taught; the trusted grader behind ``python -m coursekit.homework grade``.
 """
 
