@@ -509,6 +509,23 @@ def test_the_tests_numpy_error_state_applies_in_the_sandbox():
         session.close()
 
 
+def test_arrays_changed_in_place_by_the_students_code_change_in_the_test():
+    import numpy as np
+
+    cells = [("answer", "def scale(x, d):\n    x *= 2\n    d['y'][0] = -1\n    return None\n"
+                        "def keep(x):\n    return x.sum()\n", "q")]
+    session = Session(cells, 30, time.monotonic() + 60, sandbox_available())
+    try:
+        client = Client(session, {})
+        x, y = np.arange(3.0), np.ones(2, dtype=np.int64)
+        assert client.bind("scale")(x, {"y": y}) is None
+        assert np.array_equal(x, [0.0, 2.0, 4.0]) and np.array_equal(y, [-1, 1])
+        z = np.arange(4.0)
+        assert client.bind("keep")(z) == 6.0 and np.array_equal(z, np.arange(4.0))
+    finally:
+        session.close()
+
+
 def test_a_question_past_its_deadline_is_killed_and_the_next_one_gets_a_fresh_sandbox():
     cells = [("answer", "def spin():\n    while True:\n        pass\n\n\ndef one():\n"
                         "    return 1\n", "q")]

@@ -128,6 +128,12 @@ class _Tripwire:
                 pass
 
 
+def _same(a, b):
+    import numpy
+
+    return bool(numpy.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
 def _errstate(state):
     """The caller's NumPy error state (e.g. over="raise") for the duration of a call."""
     numpy = sys.modules.get("numpy")
@@ -174,6 +180,8 @@ def handle(request):
         args = wire.decode(request["args"], setup, _resolve)
         kwargs = wire.decode(request["kwargs"], setup, _resolve)
         del tripped[:]
+        arrays = wire.arrays_in([args, kwargs])
+        before = [a.copy() for a in arrays]
         try:
             with _Tripwire(request.get("forbid") or []), _errstate(request.get("errstate")):
                 result = target(*args, **kwargs)
@@ -181,6 +189,11 @@ def handle(request):
             reply = _error(exc)
         else:
             reply = _value(result)
+        changed = [[i, wire.encode(a)] for i, (a, b) in enumerate(zip(arrays, before, strict=True))
+                   if a.shape != b.shape or a.dtype != b.dtype
+                   or not _same(a, b)]
+        if changed:
+            reply["mutated"] = changed
         if tripped:
             reply = {"error": "ForbiddenCallError", "bases": [], "tripped": sorted(set(tripped))}
         return reply

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from coursekit.homework import wire
 
 __all__ = [
@@ -345,8 +347,6 @@ class Remote:
         return "<object of the submitted code>"
 
     def __array__(self, dtype=None, copy=None):
-        import numpy as np
-
         value = self._client.array(self)
         return np.asarray(value, dtype=dtype)
 
@@ -392,7 +392,9 @@ class Client:
     """Turns proxy operations into sandbox requests under the current question's deadline.
 
     A call also carries the test's NumPy error state (``np.errstate(over="raise")`` around a call
-    applies inside the sandbox too, so a ``FloatingPointError`` reaches the test)."""
+    applies inside the sandbox too, so a ``FloatingPointError`` reaches the test), and an array
+    argument that the student's code changes in place is changed in the test too (so that a test
+    can check that its input was left alone)."""
 
     def __init__(self, session: Session, setup: dict) -> None:
         self.session = session
@@ -439,12 +441,29 @@ class Client:
     def call(self, remote: Remote, args, kwargs):
         self.session.ensure()
         target = self._target(remote)
-        import numpy as np
-
         errstate = {k: v for k, v in np.geterr().items() if k in _ERR_KEYS and v in _ERR_MODES}
-        return self._send({"op": "call", "target": target,
-                           "args": self._encode(list(args)), "kwargs": self._encode(dict(kwargs)),
-                           "forbid": self.forbid, "errstate": errstate})
+        message = {"op": "call", "target": target, "args": self._encode(list(args)),
+                   "kwargs": self._encode(dict(kwargs)), "forbid": self.forbid,
+                   "errstate": errstate}
+        self.session.ensure()
+        reply = self.session.request(message, self.deadline)
+        self._write_back(wire.arrays_in([list(args), dict(kwargs)]), reply.get("mutated"))
+        return self._reply(reply)
+
+    def _write_back(self, arrays, mutated) -> None:
+        """Copy into the test's arrays what the student's code changed in them (in place)."""
+        if not isinstance(mutated, list):
+            return
+        for item in mutated[:len(arrays)]:
+            try:
+                index, data = item
+                new = wire.decode(data)
+                target = arrays[index]
+                if (isinstance(new, np.ndarray) and new.shape == target.shape
+                        and target.flags.writeable):
+                    target[...] = new.astype(target.dtype, copy=False)
+            except (wire.WireError, TypeError, ValueError, IndexError):
+                continue
 
     def getattr(self, remote: Remote, name: str):
         self.session.ensure()
