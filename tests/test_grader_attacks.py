@@ -545,3 +545,26 @@ def test_a_question_past_its_deadline_is_killed_and_the_next_one_gets_a_fresh_sa
         assert session.starts == 2
     finally:
         session.close()
+
+
+def test_the_notebook_budget_bounds_a_submission_of_slow_answers(tmp_path):
+    """Every answer cell sleeps 2 s (under the 3 s question limit): the 5 s budget of the whole
+    notebook stops the grading of this submission early; the honest classmate is unaffected."""
+    book = tmp_path / "book"
+    make_toy_book(book)
+    release(tmp_path / "release", book=book)
+    rel = nbformat.read(tmp_path / "release" / CHAPTER / "homework.ipynb", as_version=4)
+    src = nbformat.read(book / "chapters" / CHAPTER / "homework.ipynb", as_version=4)
+    subs = tmp_path / "subs"
+    _submit(subs, "honest", fill_answers(rel, src, CHAPTER))
+    sleepy = fill_answers(rel, src, CHAPTER)
+    for cell in sleepy.cells:
+        if grade_id(cell) and grade_id(cell).endswith("-solution"):
+            cell.source = "import time\ntime.sleep(2)\n" + cell.source
+    _submit(subs, "slow", sleepy)
+    report = grade(subs, tmp_path / "grades.csv", book=book, timeout=3, notebook_timeout=5,
+                   log=io.StringIO())
+    statuses = [r.status for r in _by_question(report, "slow").values()]
+    assert "timeout" in statuses
+    assert report.seconds[("slow", CHAPTER)] < 5 + 3 + 2
+    assert report.total("honest", CHAPTER) == 10
