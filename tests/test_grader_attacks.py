@@ -173,6 +173,9 @@ def total(x):
             pass
     raise ValueError(" ".join(texts))
 ''', {"failed"}),
+    "odd_exception_name": ("square", '''def square(x):
+    raise type("Boom\\n| injected | markdown |", (ValueError,), {})()
+''', {"failed"}),
     "forbid_module_alias": ("norm", '''import numpy.linalg as la
 
 
@@ -293,6 +296,7 @@ def _build(base):
     sleepy = fill_answers(rel, src, CHAPTER)
     for _ in range(10):
         sleepy.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    sleepy.cells.append(nbformat.v4.new_code_cell("def square(x):\n    return x"))
     _submit(subs, "sleepy_free_cells", sleepy)
     corrupt = subs / "corrupt" / CHAPTER / "homework.ipynb"
     corrupt.parent.mkdir(parents=True)
@@ -417,6 +421,8 @@ def test_nothing_leaks_into_feedback_csv_or_review(graded):
         assert not [line for line in secrets if line in text]
     feedback = (base / "out" / "feedback" / "leaky_exception" / f"{CHAPTER}.md").read_text()
     assert "your code raised ValueError" in feedback
+    feedback = (base / "out" / "feedback" / "odd_exception_name" / f"{CHAPTER}.md").read_text()
+    assert "injected" not in feedback and "your code raised an exception" in feedback
 
 
 def test_outputs_survive_detached_processes_and_no_startup_file_is_planted(graded):
@@ -441,9 +447,12 @@ def test_corrupt_notebook_is_reported_and_others_graded(graded):
     assert report.total("honest", CHAPTER) == 10
 
 
-def test_ten_sleeping_free_cells_cost_no_time(graded):
+def test_ten_sleeping_free_cells_are_not_run(graded):
+    """Had they run, each would have hit the deadline and the budget: full marks say they did
+    not (and the last free cell would have replaced square by a wrong one)."""
     report, _, _, _, _ = graded
-    assert report.seconds[("sleepy_free_cells", CHAPTER)] < 4 * TIMEOUT
+    assert report.total("sleepy_free_cells", CHAPTER) == 10
+    print(f"\nsleepy_free_cells graded in {report.seconds[('sleepy_free_cells', CHAPTER)]:.1f} s")
 
 
 # --------------------------------------------------------------------------- the sandbox itself
@@ -534,12 +543,11 @@ def test_a_question_past_its_deadline_is_killed_and_the_next_one_gets_a_fresh_sa
     try:
         spin = client.bind("spin")
         client.deadline = time.monotonic() + 1
-        start = time.monotonic()
         from coursekit.homework.sandbox import SandboxTimeout
 
         with pytest.raises(SandboxTimeout):
             spin()
-        assert time.monotonic() - start < 5
+        assert session.process is None  # killed
         client.deadline = None
         assert client.bind("one")() == 1
         assert session.starts == 2
@@ -564,7 +572,8 @@ def test_the_notebook_budget_bounds_a_submission_of_slow_answers(tmp_path):
     _submit(subs, "slow", sleepy)
     report = grade(subs, tmp_path / "grades.csv", book=book, timeout=3, notebook_timeout=5,
                    log=io.StringIO())
-    statuses = [r.status for r in _by_question(report, "slow").values()]
-    assert "timeout" in statuses
-    assert report.seconds[("slow", CHAPTER)] < 5 + 3 + 2
+    results = list(_by_question(report, "slow").values())
+    assert [r.status for r in results].count("timeout") >= 1
+    assert any("whole notebook" in r.message for r in results)
     assert report.total("honest", CHAPTER) == 10
+    print(f"\nslow graded in {report.seconds[('slow', CHAPTER)]:.1f} s")

@@ -70,8 +70,14 @@ class StudentError(Exception):
     """The student's code raised an exception that is not a builtin one (only its type is known)."""
 
 
+def exception_name(name) -> str:
+    """The type name of an exception of the student's code, as safe text (an identifier)."""
+    name = str(name)[:80]
+    return name if name.isidentifier() and name.isascii() else "an exception"
+
+
 def _student_exception(reply: dict) -> BaseException:
-    name = str(reply.get("error", "Exception"))
+    name = exception_name(reply.get("error", "Exception"))
     bases = [b for b in reply.get("bases", []) if isinstance(b, str)]
     cls = StudentError
     for candidate in [name, *bases]:
@@ -304,7 +310,7 @@ class Session:
                                            else "died")
                     break  # start again without this answer cell
                 if kind == "answer" and "error" in reply:
-                    self.answer_errors[question] = str(reply["error"])[:80]
+                    self.answer_errors[question] = exception_name(reply["error"])
 
     # ----------------------------------------------------------------- requests
     def request(self, message: dict, deadline: float | None = None) -> dict:

@@ -290,8 +290,8 @@ def recv(fd: int, wait=None) -> dict:
         raise WireError(f"message of {length} bytes is over the cap")
     try:
         message = json.loads(_read_exact(fd, length, wait).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WireError("message is not JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise WireError("message is not JSON (or nested too deeply)") from None
     if type(message) is not dict:
         raise WireError("message is not an object")
     return message
