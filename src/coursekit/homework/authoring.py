@@ -13,8 +13,12 @@ tag                meaning
 ``points=N``       the points of a ``tests`` cell (required there, refused elsewhere)
 ``q=NAME``         the question a ``solution`` or ``tests`` cell belongs to (required there);
                    optional on ``locked`` cells
-``locked``         a read-only cell (prose, setup code): nbgrader restores it when grading
+``locked``         a read-only cell (prose, setup code): graded from the instructor's copy
 ``readonly``       same as ``locked``
+``forbid=NAME``    on a ``solution`` cell: a dotted name the answer may not use, e.g.
+                   ``forbid=numpy.linalg.svd`` (repeatable; nbformat forbids commas in tags); in
+                   ``metadata.coursekit.forbid`` and enforced by the grader
+                   (:func:`coursekit.homework.methods.check_method`)
 =================  ==========================================================================
 
 :func:`author` turns the tags into ``metadata.nbgrader`` (schema version 3) with grade ids derived
@@ -37,6 +41,8 @@ from pathlib import Path
 
 import nbformat
 
+from coursekit.homework.methods import parse_forbid
+
 __all__ = [
     "AuthoringSummary",
     "author",
@@ -58,6 +64,7 @@ HIDE_INPUT_TAG = "hide-input"
 REMOVE_INPUT_TAG = "remove-input"
 HIDDEN_TESTS_MARK = "### BEGIN HIDDEN TESTS"
 POINTS_PREFIX = "points="
+FORBID_PREFIX = "forbid="
 QUESTION_PREFIX = "q="
 SCHEMA_VERSION = 3
 
@@ -157,6 +164,7 @@ class _Spec:
     kind: str | None  # "solution", "tests", "locked" or None
     question: str | None
     points: float | None
+    forbid: list[str] = field(default_factory=list)
 
 
 def _parse_tags(cell, index: int) -> _Spec:
@@ -198,6 +206,16 @@ def _parse_tags(cell, index: int) -> _Spec:
         if not points > 0:
             raise ValueError(f"{where}: tag {points_tags[0]!r} must give a positive number")
 
+    forbid_tags = [t for t in tags if t.startswith(FORBID_PREFIX)]
+    forbid: list[str] = []
+    if forbid_tags:
+        if kind != "solution":
+            raise ValueError(f"{where} has a {forbid_tags[0]!r} tag but is not tagged 'solution'")
+        try:
+            forbid = parse_forbid([t[len(FORBID_PREFIX):] for t in forbid_tags])
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+
     if kind in ("solution", "tests"):
         if cell.cell_type != "code":
             raise ValueError(
@@ -218,7 +236,7 @@ def _parse_tags(cell, index: int) -> _Spec:
         raise ValueError(f"{where} has solution markers but is not tagged 'solution'")
     if hid and kind != "tests":
         raise ValueError(f"{where} has hidden-test markers but is not tagged 'tests'")
-    return _Spec(index, kind, question, points)
+    return _Spec(index, kind, question, points, forbid)
 
 
 def _number(points: float) -> float | int:
@@ -266,9 +284,10 @@ def author_notebook(nb, chapter: str) -> AuthoringSummary:
         old_meta = cell.metadata.get("nbgrader")
         old_tags = list(cell.metadata.get("tags", []))
         if spec.kind is None:
-            if "nbgrader" in cell.metadata:
-                del cell.metadata["nbgrader"]
-                summary.changed = True
+            for key in ("nbgrader", "coursekit"):
+                if key in cell.metadata:
+                    del cell.metadata[key]
+                    summary.changed = True
             continue
         if spec.kind == "locked":
             q = owner[spec.index]
@@ -296,6 +315,14 @@ def author_notebook(nb, chapter: str) -> AuthoringSummary:
         summary.grade_ids.append(grade_id)
         if old_meta != meta:
             cell.metadata["nbgrader"] = meta
+            summary.changed = True
+        old_extra = cell.metadata.get("coursekit")
+        new_extra = {"forbid": spec.forbid} if spec.forbid else None
+        if old_extra != new_extra:
+            if new_extra is None:
+                del cell.metadata["coursekit"]
+            else:
+                cell.metadata["coursekit"] = new_extra
             summary.changed = True
         if spec.kind == "solution" and HIDE_INPUT_TAG not in old_tags:
             cell.metadata["tags"] = old_tags + [HIDE_INPUT_TAG]

@@ -1,14 +1,10 @@
-"""Per-question results of an autograded notebook, and the feedback students may see.
+"""Per-question results of a graded notebook, and the feedback students may see.
 
-nbgrader's own feedback HTML prints the hidden tests, so it is never handed out. Instead,
-:func:`analyze_test_cell` reads one executed test cell and classifies it: passed, failed a
-*visible* test (its assertion message is safe to show: the student has the same test), failed a
-*hidden* test (reported only as such), timed out, or wrote to standard error (which nbgrader scores
-0). Which part of the cell failed is read from the traceback's first ``Cell In[n], line k`` frame,
-the line of the test cell that raised; when it cannot be found, nothing is revealed.
-
-:func:`write_feedback` renders a short Markdown report per student and chapter, and
-:func:`write_csv` the instructor's table.
+Feedback quotes only what instructors wrote: the message of a failed *visible* test (without the
+arrays numpy's assertions print, :func:`clean_message`); a failed hidden test is reported only as
+such, and an exception of the student's code only by its type. :func:`write_feedback` renders a
+short Markdown report per student and chapter; :func:`write_csv` the instructor's
+table.
 
 Taught in: not taught; the homework pipeline behind ``python -m coursekit.homework``.
 """
@@ -26,11 +22,9 @@ __all__ = [
     "QuestionResult",
     "STATUSES",
     "CSV_COLUMNS",
-    "analyze_test_cell",
+    "REVIEW_COLUMNS",
     "hidden_line_numbers",
-    "failing_line",
     "clean_message",
-    "cell_error",
     "write_feedback",
     "write_csv",
 ]
@@ -40,19 +34,19 @@ STATUSES = {
     "passed": "all tests passed",
     "failed": "a visible test failed",
     "failed_hidden": "the visible tests passed but a hidden test failed",
-    "timeout": "a cell ran past the time limit and was interrupted",
-    "stderr": "the test cell wrote to standard error (nbgrader scores that 0)",
-    "deleted_test_cell": "the graded test cell is missing from the submission",
+    "timeout": "the student's code ran past the question's (or the notebook's) time limit",
+    "forbidden": "the answer uses a call the question forbids (static check or tripwire)",
+    "integrity": "graded cells missing, doubled, moved or re-pointed, or the answer holds a "
+                 "construct that attacks grading; 0 points, listed for review",
     "missing_notebook": "no notebook was submitted",
     "unreadable_notebook": "the submitted file is not a readable notebook",
-    "grading_error": "nbgrader could not grade the notebook (e.g. the kernel died)",
-    "invalid_student_id": "the student folder's name cannot be an nbgrader student id",
+    "grading_error": "the sandbox stopped (killed by the student's code, out of memory) or the "
+                     "homework itself could not run",
 }
 CSV_COLUMNS = ["student", "chapter", "question", "score", "max_score", "status", "note"]
+REVIEW_COLUMNS = ["student", "chapter", "question", "status", "reason"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
-_TIMEOUT_ERRORS = ("KeyboardInterrupt", "CellTimeoutError")
 _MAX_MESSAGE = 600
 
 
@@ -102,12 +96,6 @@ def hidden_line_numbers(source: str) -> set[int]:
     return hidden
 
 
-def failing_line(traceback: list[str]) -> int | None:
-    """Line of the executed cell that raised: the first ``Cell In[n], line k`` frame, or None."""
-    match = _FRAME.search(_ANSI.sub("", "\n".join(traceback)))
-    return int(match.group(1)) if match else None
-
-
 def clean_message(ename: str, evalue: str) -> str:
     """``ename: evalue`` without the arrays numpy's assertions print (``ACTUAL``/``DESIRED``)."""
     kept: list[str] = []
@@ -123,58 +111,6 @@ def clean_message(ename: str, evalue: str) -> str:
     if len(text) > _MAX_MESSAGE:
         text = text[:_MAX_MESSAGE] + " ..."
     return f"{ename}: {text}" if text else ename
-
-
-def cell_error(cell) -> tuple[str, str] | None:
-    """``(ename, evalue)`` of the first error output of a code cell, or None."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return output.get("ename", "Error"), output.get("evalue", "")
-    return None
-
-
-def analyze_test_cell(cell, timeout: int) -> tuple[str, str]:
-    """Classify one executed test cell.
-
-    Parameters
-    ----------
-    cell : nbformat.NotebookNode
-        The test cell from nbgrader's autograded notebook (hidden tests included).
-    timeout : int
-        The per-cell timeout the cell ran under, for the message.
-
-    Returns
-    -------
-    status, message : str
-        A key of :data:`STATUSES` and a message safe to show the student.
-    """
-    outputs = cell.get("outputs", [])
-    errors = [o for o in outputs if o.get("output_type") == "error"]
-    if errors:
-        error = errors[0]
-        ename = error.get("ename", "Error")
-        if any(o.get("ename") in _TIMEOUT_ERRORS for o in errors):
-            return "timeout", (
-                f"interrupted after the time limit of {timeout} s per cell "
-                "(an infinite loop, or a far too slow method)"
-            )
-        line = failing_line(error.get("traceback", []))
-        if line is None:
-            return "failed", f"failed ({ename}); no details are available"
-        if line in hidden_line_numbers(cell.source):
-            return "failed_hidden", (
-                "passed the visible tests but failed a hidden test: check the cases the question "
-                "names (other shapes, edge cases, errors to raise)"
-            )
-        if ename == "NotImplementedError":
-            return "failed", "NotImplementedError: not answered yet (the stub still raises it)"
-        return "failed", clean_message(ename, error.get("evalue", ""))
-    if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outputs):
-        return "stderr", (
-            "the test cell wrote to standard error (usually a warning from your code, e.g. a "
-            "division by zero); nbgrader scores that 0. Run the test cell to see it"
-        )
-    return "passed", ""
 
 
 def write_feedback(path: str | Path, student: str, chapter: str, results: list[QuestionResult],

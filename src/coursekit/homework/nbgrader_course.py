@@ -1,10 +1,9 @@
-"""A throw-away nbgrader course directory, driven in-process through nbgrader's Python API.
+"""A throw-away nbgrader course directory, used to write the student release.
 
-nbgrader wants a course directory (``source/``, ``release/``, ``submitted/``, ``autograded/``) and a
-SQLite gradebook. Users of coursekit never see one: :class:`Course` builds it in a temporary
-folder, runs ``generate_assignment`` and ``autograde`` there with no Jupyter server, no JupyterHub
-and no network, and is deleted afterwards. The gradebook (which holds the hidden tests) never
-leaves that folder.
+nbgrader's ``generate_assignment`` stubs the solutions and removes the hidden tests; it wants a
+course directory and a SQLite gradebook. :class:`Course` builds them in a temporary folder, runs
+``generate_assignment`` there with no Jupyter server, no JupyterHub and no network, and is deleted
+afterwards. Grading does not use nbgrader (see :mod:`coursekit.homework.trusted`).
 
 Also here: locating the book (:func:`find_book_root`), its homework notebooks
 (:func:`discover_homeworks`, :func:`select_homeworks`) and reading one with its metadata derived
@@ -19,7 +18,6 @@ import contextlib
 import logging
 import os
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,20 +180,15 @@ def _quiet_logger() -> logging.Logger:
 
 
 class Course:
-    """An nbgrader course in ``root`` (normally a temporary folder), one assignment per chapter.
+    """An nbgrader course in ``root`` (a temporary folder), one assignment per chapter.
 
     Parameters
     ----------
     root : str or Path
         An empty or missing folder; the gradebook is ``root/gradebook.db``.
-    timeout : int, default 30
-        Per-cell execution timeout in seconds when autograding; a cell that runs longer is
-        interrupted and the following cells still run.
     """
 
-    def __init__(self, root: str | Path, timeout: int = 30) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
-            raise ValueError(f"timeout={timeout!r} must be a whole number of seconds >= 1")
+    def __init__(self, root: str | Path) -> None:
         # Importing nbgrader costs ~2 s: only when a course is actually built.
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
@@ -203,7 +196,6 @@ class Course:
 
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.timeout = timeout
         self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
         config = Config()
         config.CourseDirectory.root = str(self.root)
@@ -211,12 +203,6 @@ class Course:
         config.CourseDirectory.db_url = self.db_url
         config.Exchange.root = str(self.root / "exchange")
         config.ClearSolutions.code_stub = {"python": CODE_STUB}
-        config.Execute.timeout = timeout
-        config.Execute.interrupt_on_timeout = True
-        config.Execute.extra_arguments = [
-            "--HistoryManager.hist_file=:memory:",
-            "--IPKernelApp.log_level=ERROR",
-        ]
         self._log = _quiet_logger()
         self.coursedir = CourseDirectory(config=config, log=self._log)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=config, log=self._log)
@@ -229,14 +215,6 @@ class Course:
     def release_path(self, chapter: str) -> Path:
         """Student version written by :meth:`generate`."""
         return self.root / "release" / chapter / f"{NOTEBOOK}.ipynb"
-
-    def submitted_path(self, student: str, chapter: str) -> Path:
-        """Where :meth:`add_submission` puts a student's notebook."""
-        return self.root / "submitted" / student / chapter / f"{NOTEBOOK}.ipynb"
-
-    def autograded_path(self, student: str, chapter: str) -> Path:
-        """The executed, graded notebook written by :meth:`autograde`."""
-        return self.root / "autograded" / student / chapter / f"{NOTEBOOK}.ipynb"
 
     # ------------------------------------------------------------------ steps
     def add_source(self, chapter: str, nb) -> None:
@@ -261,36 +239,3 @@ class Course:
                 f"{result.get('log', '')}\n{result.get('error', '')}"
             )
         return self.release_path(chapter)
-
-    def add_submission(self, student: str, chapter: str, nb) -> None:
-        """Put a student's notebook (a NotebookNode) where ``autograde`` looks for it."""
-        path = self.submitted_path(student, chapter)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
-
-    def autograde(self, chapter: str, student: str) -> dict:
-        """Run ``nbgrader autograde`` for one student; never raises for a bad submission.
-
-        Returns
-        -------
-        dict
-            ``success`` (bool), ``log`` and ``error`` (str, possibly empty) and ``seconds`` (float,
-            the wall time).
-        """
-        start = time.perf_counter()
-        with grading_environment(), _no_sqlalchemy_warnings():
-            result = self.api.autograde(chapter, student, force=True, create=True)
-        return {
-            "success": bool(result.get("success")),
-            "log": result.get("log", ""),
-            "error": result.get("error", ""),
-            "seconds": time.perf_counter() - start,
-        }
-
-    def scores(self, chapter: str, student: str) -> dict[str, tuple[float, float]]:
-        """``{grade_id: (score, max_score)}`` of a student's autograded submission."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(self.db_url, COURSE_ID) as gb:
-            notebook = gb.find_submission_notebook(NOTEBOOK, chapter, student)
-            return {g.name: (float(g.score), float(g.max_score)) for g in notebook.grades}

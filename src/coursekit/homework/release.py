@@ -44,14 +44,20 @@ _STUDENT_README = """\
    scikit-learn installed.
 2. Write your answers in the cells that say "# YOUR CODE HERE" and delete the line
    "raise NotImplementedError()" below it. Keep the function names and arguments.
-3. After each answer, run the read-only test cell below it. It prints
+3. Put ALL the code of an answer (helper functions, imports) in its answer cell: only the
+   answer cells are taken from your notebook when it is graded. Other cells you add or edit
+   (examples, plots) are not run then.
+4. After each answer, run the read-only test cell below it. It prints
    "... visible tests passed" or says what is wrong (a shape, a sign, a tolerance).
    More tests, hidden from you, run on other inputs when your notebook is graded.
-4. Do not delete or edit the test cells: edits are undone before grading and a deleted
-   test cell scores 0. A test cell that prints a warning (standard error) also scores 0.
-   Each cell may run for a limited time when graded (30 s by default).
-5. Before you submit, run Kernel > Restart & Run All and check every test cell.
-6. Submit this one file, still named homework.ipynb, the way your instructor says;
+5. Some questions forbid a library call (their cell is tagged "forbid=..."): an answer that
+   uses it, under any name, scores 0 for that question.
+6. Do not delete, move or copy the read-only cells, or change their grading metadata: such
+   a question scores 0 and goes to your instructor for review. Edits to a test cell are
+   undone. Your code runs in an isolated process with a time limit per question
+   (30 s by default), without network or files.
+7. Before you submit, run Kernel > Restart & Run All and check every test cell.
+8. Submit this one file, still named homework.ipynb, the way your instructor says;
    it is graded as <your id>/{chapter}/homework.ipynb. Other files are ignored.
 """
 
