@@ -49,8 +49,19 @@ def _region_lines(nb, regions):
 WRONG_POWER = '''
 def top_singular_pair(A, tol=1e-10, max_iter=10_000, seed=0):
     A = np.asarray(A, dtype=float)
-    U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    return float(s[1]), U[:, 1], Vt[1]  # the second pair, not the first
+    rng = np.random.default_rng(seed)
+
+    def power(B):
+        v = rng.standard_normal(B.shape[1])
+        for _ in range(500):
+            w = B.T @ (B @ v)
+            v = w / np.linalg.norm(w)
+        return v
+
+    v1 = power(A)
+    v2 = power(A - np.outer(A @ v1, v1))  # deflated once too often: the second pair
+    u = A @ v2
+    return float(np.linalg.norm(u)), u / np.linalg.norm(u), v2
 '''
 OFF_BY_ONE_RANK = '''
 def rank_k_approx(A, k):

@@ -30,7 +30,6 @@ from coursekit.homework.authoring import (
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 20  # seconds per cell in the grading run
-NEEDS_FORBID = "needs forbid= support from the grader"
 
 
 def source_nb(chapter):
@@ -213,7 +212,6 @@ def chapter_tests(chapter, questions, thought, forbid, wrong, forbidden):
             if question not in forbidden[student]:
                 assert result.status == "passed", (question, result.status)
 
-    @pytest.mark.xfail(strict=False, reason=NEEDS_FORBID)
     @pytest.mark.parametrize("student", sorted(forbidden))
     def test_banned_calls_under_an_alias_are_forbidden(graded, student):
         report, _, _ = graded
