@@ -457,3 +457,17 @@ def test_the_instructor_edition_builds_and_shows_every_secret(tmp_path):
         assert expected <= on_page, sorted(expected - on_page)[:5]
     kinds = {leak.kind for leak in leaks}
     assert kinds >= {"solution", "hidden test", "marker", "identifier", "search term"}, kinds
+
+
+def test_a_line_inside_a_public_line_is_not_secret():
+    """The scan matches substrings: a continuation line found inside a chapter's line is public."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        "check(x)\n### BEGIN HIDDEN TESTS\n"
+        "assert_allclose(y, z,\n                rtol=1e-8, atol=1e-12)\n"
+        "assert_allclose(hidden_value, 3.25)\n### END HIDDEN TESTS")
+    cell.metadata["tags"] = ["tests"]
+    nb.cells.append(cell)
+    public = ["assert_allclose(wood @ X.T, inv_n, rtol=1e-8, atol=1e-12)"]
+    texts = [s.text for s in edition.notebook_secrets(nb, public=public)]
+    assert texts == ["assert_allclose(y, z,", "assert_allclose(hidden_value, 3.25)"]

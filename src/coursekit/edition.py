@@ -25,10 +25,11 @@ that is neither *trivial* nor *public*:
 
 - trivial: fewer than :data:`MIN_SECRET_CHARS` non-blank characters (``return x``, ``pass``,
   ``)``, ``else:``, ``v = w``): such lines say nothing about the answer, and would match by chance;
-- public: the same line also stands outside every secret region of some book source (a chapter
-  notebook, a homework's prose, setup code, visible tests or stubs, a Markdown page): the student
-  edition may legitimately show it. Public lines come from the instructor sources, never from the
-  build that is checked, so a leak cannot whitelist itself.
+- public: the same line (or a longer line containing it, since the scan matches substrings)
+  also stands outside every secret region of some book source (a chapter notebook, a homework's
+  prose, setup code, visible tests or stubs, a Markdown page): the student edition may
+  legitimately show it. Public lines come from the instructor sources, never from the build that
+  is checked, so a leak cannot whitelist itself.
 
 A secret identifier is a name in a secret line that appears nowhere in the public text of the
 sources and looks like code rather than a word: at least :data:`MIN_IDENTIFIER_CHARS` characters
@@ -220,9 +221,12 @@ def notebook_secrets(nb, name: str = "notebook", public: Iterable[str] = ()) -> 
 
 
 def _keep(candidates: Iterable[Secret], public: set[str]) -> list[Secret]:
+    # The scan matches substrings, so a line that stands inside a public line (a continuation
+    # line such as ``rtol=1e-8, atol=1e-12)``) cannot be told from that public line: not secret.
+    blob = "\n".join(public)
     seen, kept = set(), []
     for s in candidates:
-        if s.text not in seen and not _is_trivial(s.text) and s.text not in public:
+        if s.text not in seen and not _is_trivial(s.text) and s.text not in blob:
             seen.add(s.text)
             kept.append(s)
     return kept
