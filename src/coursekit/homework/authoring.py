@@ -26,9 +26,10 @@ from the chapter and the question: ``<chapter>-<q>-solution``, ``<chapter>-<q>-t
 ``<chapter>-<q>-locked-<k>`` (``k`` counts the locked cells of a question; a locked cell without a
 ``q=`` tag belongs to the next tagged question, or to ``end``). Tags are the single source of truth:
 an untagged cell loses any nbgrader metadata, and running :func:`author` twice changes nothing.
-Code solution cells also get the tag ``hide-input`` so that the book collapses the solutions, and
-test cells that hold hidden tests get ``remove-input``, so that the book (which students read too)
-never shows a hidden test; nbval and the grader still run those cells.
+Code solution cells also get the tag ``hide-input`` and test cells that hold hidden tests get
+``remove-input``: a second guard for anyone who renders an instructor notebook directly. The
+published book never depends on them: its homework pages are the releases (``coursekit.edition``),
+which hold no solution and no hidden test at all.
 
 Taught in: not taught; the instructor's side of the homework notebooks (see the README).
 """
