@@ -577,3 +577,16 @@ def test_the_notebook_budget_bounds_a_submission_of_slow_answers(tmp_path):
     assert any("whole notebook" in r.message for r in results)
     assert report.total("honest", CHAPTER) == 10
     print(f"\nslow graded in {report.seconds[('slow', CHAPTER)]:.1f} s")
+
+
+def test_private_tmp_is_mounted_before_the_environment_is_bound():
+    """A book or venv below /tmp (a CI clone) stays visible: its binds land on the tmpfs."""
+    import shutil
+
+    from coursekit.homework import sandbox
+
+    bwrap = shutil.which("bwrap") or "bwrap"
+    cmd = sandbox._bwrap_command(bwrap)
+    tmpfs = [i for i, arg in enumerate(cmd) if arg == "--tmpfs"]
+    binds = [i for i, arg in enumerate(cmd) if arg == "--ro-bind" and cmd[i + 2] != "/usr"]
+    assert tmpfs and binds and max(tmpfs) < min(binds), cmd

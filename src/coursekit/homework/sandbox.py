@@ -119,7 +119,11 @@ def _bwrap_command(bwrap: str) -> list[str]:
     prefix = Path(sys.prefix).resolve()
     base = Path(sys.base_prefix).resolve()
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-           "--uid", "65534", "--gid", "65534", "--ro-bind", "/usr", "/usr"]
+           "--uid", "65534", "--gid", "65534", "--ro-bind", "/usr", "/usr",
+           # The private /tmp and home come first: the environment may live below /tmp (a CI
+           # clone, say), and its read-only binds below must land on top of the empty tmpfs.
+           "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+           "--perms", "0700", "--size", str(TMPFS_BYTES), "--tmpfs", _STUDENT_HOME]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
         if path.is_symlink():
@@ -131,8 +135,6 @@ def _bwrap_command(bwrap: str) -> list[str]:
             cmd += ["--ro-bind", str(path), str(path)]
     cmd += [
         "--ro-bind", str(PACKAGE), "/opt/coursekit/coursekit",
-        "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
-        "--perms", "0700", "--size", str(TMPFS_BYTES), "--tmpfs", _STUDENT_HOME,
         "--proc", "/proc", "--dev", "/dev", "--chdir", _STUDENT_HOME, "--clearenv",
     ]
     return cmd
