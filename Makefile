@@ -73,8 +73,9 @@ test-unit: lint
 	$(BIN)/python -m pytest -p no:cacheprovider --doctest-modules src/coursekit \
 	  --ignore=src/coursekit/homework
 
+# In a network namespace with only the loopback (tools/offline.sh): the notebooks run offline.
 test-notebooks: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+	tools/offline.sh $(NB_ENV) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadfile $(NOTEBOOKS)
 
 # The strict build of the student edition from a clean _build (the instructor edition is kept).
