@@ -90,19 +90,29 @@ def test_slider_leaves_the_figure_at_its_first_frame():
     np.testing.assert_array_equal(line.get_ydata(), [0.0, 1.0])
 
 
-def test_live_slider_drives_update_with_the_chosen_value():
+def test_live_slider_takes_what_slider_takes_and_redraws_on_each_move():
+    """One contract: the (fig, update, values) of a chapter's slider drive the live widget."""
+    fig, ax = plt.subplots()
+    line, = ax.plot([0.0, 1.0], [0.0, 0.0])
     calls = []
 
-    def update(value):
-        calls.append(value)
+    def update(a):
+        calls.append(a)
+        line.set_ydata([0.0, a])
+        ax.set_title(f"a = {a}")
 
-    w = live_slider(update, [0.1, 0.2], label="eps")
-    control = w.children[0]
+    w = live_slider(fig, update, [0.1, 0.2], label="eps")
+    control, image = w.children
     assert control.options == (0.1, 0.2) and control.description == "eps"
-    calls.clear()
-    control.value = 0.2  # moving the slider calls update with the new value
-    assert calls == [0.2]
+    assert calls == [0.1] and image.value[:4] == b"\x89PNG"
+    first = image.value
+    control.value = 0.2  # moving the slider calls update with the new value and re-renders
+    assert calls == [0.1, 0.2]
+    assert image.value[:4] == b"\x89PNG" and image.value != first
+    np.testing.assert_array_equal(line.get_ydata(), [0.0, 0.2])
     with pytest.raises(ValueError, match="values"):
-        live_slider(update, [])
+        live_slider(fig, update, [])
     with pytest.raises(TypeError, match="update"):
-        live_slider("update", [1])
+        live_slider(fig, "update", [1])
+    with pytest.raises(TypeError, match="fig"):
+        live_slider(update, update, [1])

@@ -10,8 +10,8 @@ The caller writes one function ``update(value)`` that redraws the figure for a p
 (set data on existing artists, or clear and redraw an axes). :func:`slider` does the rest and
 checks that the embedded frames stay small (a notebook must stay below 3 MB).
 
-For live kernels, :func:`live_slider` offers the same ``update`` with an ipywidgets slider; its
-output is not stored in the book (it would need a kernel to move).
+For live kernels, :func:`live_slider` takes the same ``(fig, update, values)`` and drives the
+figure with an ipywidgets slider; its output is not stored in the book (it needs a kernel).
 
 Taught in: not taught; every chapter's interactive figures use it (first in the SVD chapter).
 
@@ -203,37 +203,83 @@ def slider(
     return result
 
 
-def live_slider(update: Callable[[object], object], values: Sequence, *, label: str = "value"):
-    """An ipywidgets slider driving ``update`` in a live kernel (not stored in the book).
+def live_slider(
+    fig: Figure,
+    update: Callable[[object], object],
+    values: Sequence,
+    *,
+    label: str = "parameter",
+    dpi: int | None = None,
+):
+    """The same figure as :func:`slider`, driven live by an ipywidgets slider in a kernel.
+
+    One contract for both: ``live_slider(fig, update, values)`` takes exactly the arguments a
+    chapter gives :func:`slider`, so an instructor can swap one for the other in class and move
+    through any value, not only precomputed frames. Each move calls ``update(value)`` on the same
+    ``fig`` and shows the redrawn figure as a PNG image; nothing depends on the notebook's
+    matplotlib backend. Its output is not stored in the book (it needs a kernel to move).
 
     Parameters
     ----------
+    fig : matplotlib.figure.Figure
+        The figure; it is closed (not shown by the backend), the widget shows its renderings.
     update : callable
-        ``update(value)`` draws a figure (for example with ``plt.show()`` at the end).
+        ``update(value)`` redraws ``fig`` for one parameter value, as for :func:`slider`.
     values : sequence
-        Allowed values of the parameter.
+        The slider's values (any number of them).
     label : str
         The slider's description.
+    dpi : int, optional
+        Resolution of the rendering; defaults to ``rcParams["figure.dpi"]``.
 
     Returns
     -------
-    ipywidgets.interactive
-        Display it in a notebook cell; it moves only while a kernel is running.
+    ipywidgets.VBox
+        ``children[0]`` is the slider, ``children[1]`` the image; display it in a notebook cell.
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` is not a matplotlib Figure or ``update`` is not callable.
+    ValueError
+        If ``values`` is empty or ``dpi`` is not positive.
 
     Examples
     --------
-    >>> import contextlib, io
-    >>> with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel ipywidgets prints
-    ...     w = live_slider(lambda value: None, [1, 2, 3], label="k")
-    >>> w.children[0].options, w.children[0].value
-    ((1, 2, 3), 1)
+    >>> fig, ax = plt.subplots()
+    >>> line, = ax.plot([0, 1], [0, 0])
+    >>> w = live_slider(fig, lambda a: line.set_ydata([0, a]), [0.0, 0.5, 1.0], label="a")
+    >>> w.children[0].options, w.children[0].value, bytes(w.children[1].value[:4])
+    ((0.0, 0.5, 1.0), 0.0, b'\\x89PNG')
+    >>> w.children[0].value = 1.0  # moving the slider redraws the figure
+    >>> [float(v) for v in line.get_ydata()]
+    [0.0, 1.0]
     """
+    import io
+
     import ipywidgets as widgets
 
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     if not callable(update):
         raise TypeError("update must be callable as update(value)")
     values = list(values)
     if not values:
         raise ValueError("values must hold at least one parameter value")
-    control = widgets.SelectionSlider(options=values, value=values[0], description=label)
-    return widgets.interactive(update, value=control)
+    dpi = mpl.rcParams["figure.dpi"] if dpi is None else check_real(dpi, "dpi", positive=True)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    control = widgets.SelectionSlider(options=values, value=values[0], description=label,
+                                      continuous_update=False)
+    image = widgets.Image(format="png")
+
+    def render(value):
+        update(value)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        image.value = buffer.getvalue()
+
+    render(values[0])
+    plt.close(fig)  # the widget shows the renderings; the backend must not show it too
+    control.observe(lambda change: render(change["new"]), names="value")
+    return widgets.VBox([control, image])
