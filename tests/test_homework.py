@@ -452,3 +452,19 @@ def test_author_rejects_bad_paths_and_chapters(tmp_path):
         author(tmp_path / "missing.ipynb")
     with pytest.raises(ValueError, match="chapter="):
         author_notebook(_toy(), "bad name")
+
+
+def test_run_all_on_the_release_reaches_every_test_cell(release_dir, release_nb):
+    """A student's "Run All" goes past unanswered questions: every test cell runs and reports."""
+    import nbclient
+
+    nb = copy.deepcopy(release_nb)
+    assert all("raises-exception" in c.metadata.get("tags", [])
+               for c in nb.cells if c.cell_type == "code")
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(release_dir / CHAPTER)}}).execute()
+    tests = [c for c in nb.cells if (_gid(c) or "").endswith("-tests")]
+    assert len(tests) == len(QUESTIONS)
+    for cell in tests:  # the stubs are unanswered: each test cell says so
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert [e.ename for e in errors] == ["NotImplementedError"], _gid(cell)

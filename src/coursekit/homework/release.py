@@ -33,7 +33,10 @@ from coursekit.homework.nbgrader_course import (
     select_homeworks,
 )
 
-__all__ = ["release", "README_HEADER"]
+__all__ = ["release", "README_HEADER", "RUN_ALL_TAG"]
+
+#: Tag put on every code cell of a release, so that "Run All" runs every cell.
+RUN_ALL_TAG = "raises-exception"
 
 README_HEADER = "coursekit homework"
 _STUDENT_README = """\
@@ -56,7 +59,9 @@ _STUDENT_README = """\
    a question scores 0 and goes to your instructor for review. Edits to a test cell are
    undone. Your code runs in an isolated process with a time limit per question
    (30 s by default), without network or files.
-7. Before you submit, run Kernel > Restart & Run All and check every test cell.
+7. Before you submit, run Kernel > Restart Kernel and Run All Cells (JupyterLab; in the
+   classic Notebook: Kernel > Restart & Run All). Every cell runs, even after an unanswered
+   question, and every test cell shows its status: passed, or what is wrong.
 8. Submit this one file, still named homework.ipynb, the way your instructor says;
    it is graded as <your id>/{chapter}/homework.ipynb. Other files are ignored.
 """
@@ -133,6 +138,13 @@ def release(out: str | Path, book: str | Path | None = None, chapters=None,
                 tags = cell.metadata.get("tags")
                 if tags and HIDE_INPUT_TAG in tags:
                     tags.remove(HIDE_INPUT_TAG)
+                if cell.cell_type == "code":
+                    # "Run All" goes on past an unanswered question (its stub raises), so that
+                    # every test cell runs and shows its status; Jupyter, nbclient and nbval all
+                    # honour this tag.
+                    cell.metadata.setdefault("tags", [])
+                    if RUN_ALL_TAG not in cell.metadata["tags"]:
+                        cell.metadata["tags"].append(RUN_ALL_TAG)
             text = nbformat.writes(student_nb)
             for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
                 if marker in text:  # nbgrader removes them; never ship one that slipped through
