@@ -40,6 +40,7 @@ from coursekit import (
     linalg,
     losses,
     mlp,
+    optim,
     plotting,
     regression,
     runtime,
@@ -77,6 +78,15 @@ AXIS = Arg("int", low=-2, high=1, none_ok=True)
 LIM = Arg("real", positive=True, allow=("sequence",))
 ANY_SHAPE = Arg("array", allow=("ndim", "empty"))
 GM = data.GaussianMixture2D.ring(4, 1.0, 0.2)
+
+
+def _two_steps(opt, theta, grad):
+    """Two steps of an optimiser from coursekit.optim: the second one uses its state."""
+    return opt.step(opt.step(theta, grad), grad)
+
+
+THETA_GRAD = {"theta": ARR, "grad": ARR}
+UNIT = Arg("real", low=0.0, high=1.0)  # a decay rate in [0, 1)
 
 
 def _model():
@@ -222,6 +232,31 @@ ROWS = [
                  "device": "cpu", "progress": False, "verbose": False},
         {"epochs": Arg("int", low=1), "loss_fn": Arg("callable"),
          "progress": Arg("bool", none_ok=True)}),
+    # ------------------------------------------------------------------ optim
+    Row("SGD", lambda theta, grad, lr, momentum, nesterov: _two_steps(
+            optim.SGD(lr, momentum=momentum, nesterov=nesterov), theta, grad),
+        lambda: {"theta": np.array([1.0, -2.0]), "grad": np.array([0.5, 0.25]), "lr": 0.1,
+                 "momentum": 0.9, "nesterov": True},
+        THETA_GRAD | {"lr": Arg("real", positive=True), "momentum": UNIT,
+                      "nesterov": Arg("bool")}),
+    Row("Adagrad", lambda theta, grad, lr, eps: _two_steps(optim.Adagrad(lr, eps=eps),
+                                                           theta, grad),
+        lambda: {"theta": np.array([1.0, -2.0]), "grad": np.array([0.5, 0.25]), "lr": 0.1,
+                 "eps": 1e-10},
+        THETA_GRAD | {"lr": Arg("real", positive=True), "eps": Arg("real", low=0.0)}),
+    Row("RMSProp", lambda theta, grad, lr, alpha, eps: _two_steps(
+            optim.RMSProp(lr, alpha=alpha, eps=eps), theta, grad),
+        lambda: {"theta": np.array([1.0, -2.0]), "grad": np.array([0.5, 0.25]), "lr": 0.1,
+                 "alpha": 0.9, "eps": 1e-8},
+        THETA_GRAD | {"lr": Arg("real", positive=True), "alpha": UNIT,
+                      "eps": Arg("real", low=0.0)}),
+    Row("Adam", lambda theta, grad, lr, beta1, beta2, eps, correct_bias: _two_steps(
+            optim.Adam(lr, beta1=beta1, beta2=beta2, eps=eps, correct_bias=correct_bias),
+            theta, grad),
+        lambda: {"theta": np.array([1.0, -2.0]), "grad": np.array([0.5, 0.25]), "lr": 0.1,
+                 "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "correct_bias": True},
+        THETA_GRAD | {"lr": Arg("real", positive=True), "beta1": UNIT, "beta2": UNIT,
+                      "eps": Arg("real", low=0.0), "correct_bias": Arg("bool")}),
     # ------------------------------------------------------------------ plotting
     Row("loglog_slope", plotting.loglog_slope,
         lambda: {"x": np.array([1.0, 2.0, 4.0]), "y": np.array([3.0, 12.0, 48.0])},
@@ -303,8 +338,8 @@ def test_every_public_function_has_a_row():
         "sin", "cos", "tanh", "sigmoid", "relu", "sqrt", "softmax",
     }
     covered = {row.name.split(".")[-1] for row in ROWS}
-    modules = (autodiff, data, interactive, linalg, losses, mlp, plotting, regression, runtime,
-               training)
+    modules = (autodiff, data, interactive, linalg, losses, mlp, optim, plotting, regression,
+               runtime, training)
     missing = sorted(f"{m.__name__}.{n}" for m in modules for n in m.__all__
                      if n not in covered and n not in exempt)
     assert not missing, f"public names without a row in ROWS: {missing}"
