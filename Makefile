@@ -65,7 +65,7 @@ test: test-unit test-notebooks test-build test-editions test-browser
 
 # Notebooks too: chapters/ruff.toml holds them to 88-character lines.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools chapters
+	$(BIN)/ruff check src tests tools bench chapters
 
 # Unit tests, then every docstring example of the package (--doctest-modules).
 test-unit: lint
