@@ -6,6 +6,7 @@
 # Needs `unshare` (util-linux) and `ip` (iproute2), and root or unprivileged user namespaces. If
 # neither way works, it fails, unless COURSEKIT_OFFLINE=skip, where it runs CMD as it is, saying so.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # ip and unshare live there on some systems
 inner='ip link set lo up && python3 -c "
 import socket, sys
 names = [n for _, n in socket.if_nameindex()]
