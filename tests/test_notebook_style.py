@@ -64,3 +64,15 @@ def test_stored_executed_small_and_clean(path):
             text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
             text += "".join(out.get("traceback", []))
             assert not machine.search(text), f"code cell {i} prints a path of this machine"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_folded_in_the_book_means_folded_in_jupyterlab(path):
+    """A ``hide-input`` cell also carries JupyterLab's ``source_hidden`` (tools/fold_inputs.py)."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        hidden = cell.cell_type == "code" and "hide-input" in cell.metadata.get("tags", [])
+        folded = bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
+        assert folded == hidden, (
+            f"cell {i}: hide-input={hidden} but source_hidden={folded}; "
+            "run `python tools/fold_inputs.py` on it")
