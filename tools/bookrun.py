@@ -248,7 +248,8 @@ def execute(staged: Path, cache: Path, runs: Path, timeout: int = 1200) -> dict:
             print(f"{rel}: executing ...", flush=True)
             seconds = _run(path, timeout)
             meta = {"seconds": round(seconds, 1), "machine": machine(),
-                    "measured": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+                    "measured": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                    "load": round(os.getloadavg()[0], 1)}
             shutil.copyfile(path, entry_nb)
             entry_json.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
             print(f"{rel}: {seconds:.1f} s", flush=True)
@@ -324,7 +325,10 @@ def runs_table(staged: Path, record: dict, gpu: Path | None) -> str:
                      f"{data_jobs(gpu)} notebooks at a time.")
     else:
         lines.append("No full-mode run on a GPU has been recorded.")
-    lines += ["", "| notebook | this build | measured | full mode (GPU) |",
+    lines = [ln + "\n" for ln in lines]  # one paragraph each
+    lines += ["The load is the machine's 1-minute load average when the notebook ran: above the "
+              "number of cores, other work slowed it down.", "",
+              "| notebook | this build | measured | full mode (GPU) |",
               "|---|---:|---|---:|"]
     total = 0.0
     for rel, e in sorted(record["notebooks"].items(), key=lambda kv: _order(staged, kv[0])):
@@ -332,8 +336,10 @@ def runs_table(staged: Path, record: dict, gpu: Path | None) -> str:
         full = gpu_runs.get(rel)
         full_text = f"{full['seconds']:.0f} s" if full else "not recorded"
         doc = rel[: -len(".ipynb")]
-        lines.append(f"| {{doc}}`/{doc}` | {e['seconds']:.0f} s | {e.get('measured', '')} "
-                     f"| {full_text} |")
+        when = e.get("measured", "")
+        if e.get("load") is not None:
+            when += f" (load {e['load']:.1f})"
+        lines.append(f"| {{doc}}`/{doc}` | {e['seconds']:.0f} s | {when} | {full_text} |")
     lines.append(f"| **all notebooks** | **{total:.0f} s** | | |")
     return "\n".join(lines) + "\n"
 
