@@ -100,7 +100,7 @@ def moment_match(x, log_w):
 HIDDEN = "hidden test"
 WRONG = {  # student -> question -> (answer, accepted statuses, part of the message)
     "wrong1": {
-        "ess_snis": (ESS_WRONG_FORMULA, ("failed",), "ESS = (sum w)^2 / sum w^2"),
+        "ess_snis": (ESS_WRONG_FORMULA, ("failed",), "the ESS is n"),
         "planar_flow": (PLANAR_TANH_NOT_DERIVATIVE, ("failed",), "log|dx/dz|"),
         "coupling_fix": (COUPLING_AS_GIVEN, ("failed",), "does not undo"),
         "moment_match": (MOMENT_UNWEIGHTED, ("failed",), "weighted mean"),
