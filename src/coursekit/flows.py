@@ -176,14 +176,19 @@ class AffineCoupling(nn.Module):
 
     def forward(self, x):
         """``(z, log_det)`` for data ``x`` of shape (n, d); ``log_det`` has shape (n,)."""
-        x = _as_batch(x, self.dim, "x", _dtype_of(self), _device_of(self))
+        return self._forward(_as_batch(x, self.dim, "x", _dtype_of(self), _device_of(self)))
+
+    def inverse(self, z):
+        """``x`` with ``forward(x)[0] == z``, for ``z`` of shape (n, d)."""
+        return self._inverse(_as_batch(z, self.dim, "z", _dtype_of(self), _device_of(self)))
+
+    # Unchecked versions, called by Flow once it has checked its input (no device sync per layer).
+    def _forward(self, x):
         s, t = self._scale_shift(x * self.mask)
         z = x * torch.exp(s) + t  # s = t = 0 where mask == 1
         return z, s.sum(dim=1)
 
-    def inverse(self, z):
-        """``x`` with ``forward(x)[0] == z``, for ``z`` of shape (n, d)."""
-        z = _as_batch(z, self.dim, "z", _dtype_of(self), _device_of(self))
+    def _inverse(self, z):
         s, t = self._scale_shift(z * self.mask)
         return (z - t) * torch.exp(-s)
 
@@ -216,12 +221,16 @@ class Reverse(nn.Module):
 
     def forward(self, x):
         """``(x reversed, zeros(n))``."""
-        x = _as_batch(x, self.dim, "x", _dtype_of(self))
-        return x.flip(1), torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+        return self._forward(_as_batch(x, self.dim, "x", _dtype_of(self)))
 
     def inverse(self, z):
         """The reversal is its own inverse."""
-        z = _as_batch(z, self.dim, "z", _dtype_of(self))
+        return self._inverse(_as_batch(z, self.dim, "z", _dtype_of(self)))
+
+    def _forward(self, x):
+        return x.flip(1), torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+
+    def _inverse(self, z):
         return z.flip(1)
 
     def extra_repr(self) -> str:
@@ -276,8 +285,8 @@ class Flow(nn.Module):
         """``(z, log_det)``: data (n, d) to base (n, d), summed log-determinant (n,)."""
         x = _as_batch(x, self.dim, "x", _dtype_of(self), _device_of(self))
         total = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        for layer in self.layers:
-            x, log_det = layer(x)
+        for layer in self.layers:  # the package's layers skip their own input checks
+            x, log_det = layer._forward(x) if hasattr(layer, "_forward") else layer(x)
             total = total + log_det
         return x, total
 
@@ -285,7 +294,7 @@ class Flow(nn.Module):
         """``x`` with ``forward(x)[0] == z``: the layers' inverses in reverse order."""
         z = _as_batch(z, self.dim, "z", _dtype_of(self), _device_of(self))
         for layer in reversed(self.layers):
-            z = layer.inverse(z)
+            z = layer._inverse(z) if hasattr(layer, "_inverse") else layer.inverse(z)
         return z
 
     def log_prob(self, x) -> torch.Tensor:
