@@ -36,6 +36,7 @@ from strategies import (
 from coursekit import (
     autodiff,
     data,
+    flows,
     interactive,
     linalg,
     losses,
@@ -97,6 +98,25 @@ def _model():
 def _loader():
     x = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
     return [(x, torch.arange(8) % 2)]
+
+
+def _coupling_out(mask, hidden, n_hidden, scale_clamp, x):
+    """A seeded coupling layer's forward output on ``x``: compares layers built equivalently."""
+    torch.manual_seed(0)
+    layer = flows.AffineCoupling(mask, hidden=hidden, n_hidden=n_hidden,
+                                 scale_clamp=scale_clamp).double()
+    with torch.no_grad():
+        layer.net[-1].weight.normal_()
+    z, log_det = layer(x)
+    return z.detach(), log_det.detach()
+
+
+def _small_flow():
+    torch.manual_seed(0)
+    return flows.Flow([flows.AffineCoupling([1, 0], hidden=4), flows.Reverse(2)], dim=2).double()
+
+
+FLOW = _small_flow()
 
 
 ROWS = [
@@ -275,6 +295,24 @@ ROWS = [
         {"seed": Arg("int", low=0, high=2**32 - 1), "deterministic": Arg("bool")}),
     Row("as_generator", runtime.as_generator, lambda: {"rng": 3}, {"rng": RNG}),
     Row("torch_generator", runtime.torch_generator, lambda: {"rng": 3}, {"rng": RNG}),
+    # --- coursekit.flows ---
+    Row("AffineCoupling", _coupling_out,
+        lambda: {"mask": np.array([1.0, 0.0, 1.0]), "hidden": 4, "n_hidden": 1,
+                 "scale_clamp": 2.0, "x": _mat(5, 3)},
+        {"mask": ARR, "hidden": Arg("int", low=1), "n_hidden": Arg("int", low=1),
+         "scale_clamp": Arg("real", positive=True), "x": ARR}),
+    Row("Reverse", lambda dim, x: flows.Reverse(dim)(x)[0],
+        lambda: {"dim": 2, "x": _mat(4, 2)}, {"dim": Arg("int", low=1), "x": ARR}),
+    Row("Flow.log_prob", lambda x: FLOW.log_prob(x).detach(), lambda: {"x": _mat(5, 2)},
+        {"x": ARR}),
+    Row("Flow.inverse", lambda z: FLOW.inverse(z).detach(), lambda: {"z": _mat(5, 2)},
+        {"z": ARR}),
+    Row("Flow.sample", FLOW.sample, lambda: {"n": 6, "rng": 3},
+        {"n": Arg("int", low=1), "rng": RNG}),
+    Row("Flow", lambda dim: flows.Flow([flows.Reverse(2)], dim=dim).inverse(_mat(2, 2)),
+        lambda: {"dim": 2}, {"dim": Arg("int", low=1)}),
+    Row("standard_normal_log_prob", flows.standard_normal_log_prob,
+        lambda: {"z": _mat(4, 3)}, {"z": ARR}),
 ]
 
 
