@@ -243,3 +243,18 @@ def test_sidebar_links_every_chapter(visit):
         v.page.wait_for_load_state("load")
         assert v.page.url.endswith(chapter)
         v.page.go_back()
+
+
+@pytest.mark.parametrize("page", [p for p in CHAPTERS if not p.endswith("/homework.html")])
+def test_each_chapter_shows_its_measured_run_time_and_links_the_runs_page(visit, page):
+    """The badge under the title (tools/bookrun.py), with the time the runs page lists."""
+    v = visit(page)
+    badge = v.page.locator("main p", has_text="Runs in about").first
+    text = badge.inner_text()
+    seconds = re.search(r"Runs in about (\d+) s", text)
+    assert seconds, f"{page} has no run-time badge"
+    link = badge.locator("a", has_text="How this book runs")
+    assert link.count() == 1
+    runs = visit("runs.html")
+    row = runs.page.locator("table tr", has=runs.page.locator(f"a[href*='{page}']")).first
+    assert row.inner_text().split("\t")[1].strip() == f"{seconds.group(1)} s"
