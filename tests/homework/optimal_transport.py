@@ -1,4 +1,4 @@
-"""The optimal-transport chapter's homework: notebook, release, grading, wrong answers per question."""
+"""The optimal-transport homework: notebook, release, grading, wrong answers per question."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def w1_line(x, y, a=None, b=None):
 LARGEST_ENTRY = '''
 def breakdown_eps(C, dtype):
     C = np.asarray(C, dtype=float)
-    t_max = np.log(2.0) - np.log(float(np.finfo(dtype).smallest_subnormal))
+    t_max = np.log(2.0) - np.log(float(np.finfo(np.dtype(dtype)).smallest_subnormal))
     return float(C.max() / t_max)  # the largest entry does not decide
 '''
 FLOAT64_ONLY = '''
