@@ -44,6 +44,7 @@ from coursekit import (
     plotting,
     regression,
     runtime,
+    sde,
     training,
 )
 
@@ -275,6 +276,21 @@ ROWS = [
         {"seed": Arg("int", low=0, high=2**32 - 1), "deterministic": Arg("bool")}),
     Row("as_generator", runtime.as_generator, lambda: {"rng": 3}, {"rng": RNG}),
     Row("torch_generator", runtime.torch_generator, lambda: {"rng": 3}, {"rng": RNG}),
+    # --- coursekit.sde ---
+    Row("euler_maruyama", sde.euler_maruyama,
+        lambda: {"drift": lambda x, t: -x, "diffusion": 0.5, "x0": _mat(4, 2),
+                 "t_grid": np.linspace(0.0, 1.0, 5), "rng": 1, "return_path": False},
+        {"drift": Arg("callable"), "diffusion": Arg("real"),
+         "x0": Arg("array", allow=("ndim",)), "t_grid": ARR, "rng": RNG,
+         "return_path": Arg("bool")}),
+    Row("euler_maruyama(dW)", sde.euler_maruyama,
+        lambda: {"drift": lambda x, t: -x, "diffusion": lambda x, t: 1 + x**2,
+                 "x0": _mat(4, 2), "t_grid": np.linspace(0.0, 1.0, 4),
+                 "dW": _rng(3).normal(size=(3, 4, 2)) * 0.5, "rng": 1},
+        {"dW": Arg("array", none_ok=True), "rng": RNG}),
+    Row("brownian_increments", sde.brownian_increments,
+        lambda: {"shape": (3, 2), "t_grid": np.array([0.0, 0.5, 2.0]), "rng": 2},
+        {"t_grid": ARR, "rng": RNG}),
 ]
 
 
@@ -339,7 +355,7 @@ def test_every_public_function_has_a_row():
     }
     covered = {row.name.split(".")[-1] for row in ROWS}
     modules = (autodiff, data, interactive, linalg, losses, mlp, optim, plotting, regression,
-               runtime, training)
+               runtime, sde, training)
     missing = sorted(f"{m.__name__}.{n}" for m in modules for n in m.__all__
                      if n not in covered and n not in exempt)
     assert not missing, f"public names without a row in ROWS: {missing}"
