@@ -41,6 +41,7 @@ from coursekit import (
     losses,
     mlp,
     optim,
+    ot,
     plotting,
     regression,
     runtime,
@@ -78,6 +79,12 @@ AXIS = Arg("int", low=-2, high=1, none_ok=True)
 LIM = Arg("real", positive=True, allow=("sequence",))
 ANY_SHAPE = Arg("array", allow=("ndim", "empty"))
 GM = data.GaussianMixture2D.ring(4, 1.0, 0.2)
+
+
+def _simplex(n, seed=0):
+    """Positive weights summing to 1 (a valid marginal for coursekit.ot)."""
+    w = _rng(seed).random(n) + 0.1
+    return w / w.sum()
 
 
 def _two_steps(opt, theta, grad):
@@ -275,6 +282,32 @@ ROWS = [
         {"seed": Arg("int", low=0, high=2**32 - 1), "deterministic": Arg("bool")}),
     Row("as_generator", runtime.as_generator, lambda: {"rng": 3}, {"rng": RNG}),
     Row("torch_generator", runtime.torch_generator, lambda: {"rng": 3}, {"rng": RNG}),
+    # --- coursekit.ot ---
+    Row("ot.sinkhorn", ot.sinkhorn,
+        lambda: {"a": _simplex(5, 1), "b": _simplex(4, 2), "C": _mat(5, 4) ** 2, "eps": 0.5,
+                 "tol": 1e-8, "max_iter": 500, "scaling": 0.5, "check_every": 3},
+        {"a": ARR, "b": ARR, "C": ARR, "eps": Arg("real", positive=True),
+         "tol": Arg("real", positive=True), "max_iter": Arg("int", low=1),
+         "scaling": Arg("real", positive=True, high=1.0, none_ok=True),
+         "check_every": Arg("int", low=1)}),
+    Row("ot.marginal_error", ot.marginal_error,
+        lambda: {"P": np.outer(_simplex(5, 1), _simplex(4, 2)) + 0.01, "a": _simplex(5, 1),
+                 "b": _simplex(4, 2)},
+        {"P": ARR, "a": ARR, "b": ARR}),
+    Row("ot.sinkhorn_divergence", ot.sinkhorn_divergence,
+        lambda: {"x": _mat(5, 2), "y": _mat(4, 2, 1), "eps": 0.5, "a": _simplex(5, 1),
+                 "b": _simplex(4, 2), "p": 2.0},
+        {"x": ARR, "y": ARR, "eps": Arg("real", positive=True),
+         "a": Arg("array", none_ok=True), "b": Arg("array", none_ok=True),
+         "p": Arg("real", low=1.0)}),
+    Row("ot.exact", ot.exact,
+        lambda: {"a": _simplex(5, 1), "b": _simplex(4, 2), "C": _mat(5, 4) ** 2},
+        {"a": ARR, "b": ARR, "C": ARR}),
+    Row("ot.wasserstein_1d", ot.wasserstein_1d,
+        lambda: {"x": _mat(1, 6)[0], "y": _mat(1, 5, 1)[0], "p": 1.5, "a": _simplex(6, 1),
+                 "b": _simplex(5, 2)},
+        {"x": ARR, "y": ARR, "p": Arg("real", low=1.0), "a": Arg("array", none_ok=True),
+         "b": Arg("array", none_ok=True)}),
 ]
 
 
@@ -336,9 +369,10 @@ def test_every_public_function_has_a_row():
         "live_slider", "MAX_FRAMES", "MAX_BYTES", "get_device", "resolve_device", "full_mode",
         "by_mode", "progress_enabled", "DEVICE_ENV", "FULL_ENV", "PROGRESS_ENV", "log", "exp",
         "sin", "cos", "tanh", "sigmoid", "relu", "sqrt", "softmax",
+        "SinkhornResult", "ExactResult",
     }
     covered = {row.name.split(".")[-1] for row in ROWS}
-    modules = (autodiff, data, interactive, linalg, losses, mlp, optim, plotting, regression,
+    modules = (autodiff, data, interactive, linalg, losses, mlp, optim, ot, plotting, regression,
                runtime, training)
     missing = sorted(f"{m.__name__}.{n}" for m in modules for n in m.__all__
                      if n not in covered and n not in exempt)

@@ -93,8 +93,8 @@ def sinkhorn_divergence(x, y, eps, *, a=None, b=None, p=2, **sinkhorn_kwargs) ->
     y = as_tensor(y, "y", dtype=x.dtype, device=x.device)
     y = _points(y, "y")
     if y.ndim != x.ndim or y.shape[-1] != x.shape[-1] or y.shape[:-2] != x.shape[:-2]:
-        raise ValueError(f"y must have the dimension and batch of x {tuple(x.shape)}, got shape "
-                         f"{tuple(y.shape)}")
+        raise ValueError(f"x and y must have the same dimension and batch, got x of shape "
+                         f"{tuple(x.shape)} and y of shape {tuple(y.shape)}")
     eps = check_real(eps, "eps", positive=True)
     p = check_real(p, "p", low=1.0)
     batch = tuple(x.shape[:-2])

@@ -334,6 +334,8 @@ def marginal_error(P, a, b) -> torch.Tensor:
     if P.ndim not in (2, 3):
         raise ValueError(f"P must be a 2-D (n, m) or 3-D (B, n, m) matrix, got shape "
                          f"{tuple(P.shape)}")
+    if P.numel() == 0:
+        raise ValueError(f"P must not be empty, got shape {tuple(P.shape)}")
     batch = tuple(P.shape[:-2])
     a = check_weights(a, "a", (*batch, P.shape[-2]), dtype=torch.float64, device=P.device)
     b = check_weights(b, "b", (*batch, P.shape[-1]), dtype=torch.float64, device=P.device)
