@@ -88,7 +88,9 @@ def test_the_plan_has_the_marginals_up_to_tol(dtype, tol):
     assert P.dtype == dtype and res.f.dtype == dtype and res.value.dtype == dtype
     err = float(marginal_error(P, a, b))
     assert res.converged and err <= tol
-    assert float(res.marginal_error) == pytest.approx(err, rel=1e-3, abs=1e-7)
+    # the plan formed in float32 rounds each entry to ~1e-7 |log P|: its measured error moves
+    assert float(res.marginal_error) == pytest.approx(err, rel=1e-6, abs=1e-12 if dtype == F64
+                                                      else 1e-5)
     assert float(res.cost) == pytest.approx(float((P.double() * C.double()).sum()), rel=1e-4)
 
 

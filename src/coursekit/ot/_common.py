@@ -44,14 +44,17 @@ def as_tensor(x, name: str, *, dtype: torch.dtype | None = None,
 
 def check_weights(w, name: str, shape: tuple, *, dtype, device) -> torch.Tensor:
     """Probability weights of the given ``shape``: non-negative, each row summing to 1."""
-    w = as_tensor(w, name, dtype=dtype, device=device)
+    w = as_tensor(w, name)
+    # the rounding slack of the dtype the weights came in (float32 sums stray by ~1e-7 n^0.5)
+    slack = 1e-8 if w.dtype == torch.float64 else 1e-5 * max(1.0, w.shape[-1] ** 0.5 if w.ndim
+                                                             else 1.0)
+    w = w.to(dtype=dtype, device=device)
     if tuple(w.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
     wd = w.detach()
     if bool((wd < 0).any()):
         raise ValueError(f"{name} must be non-negative weights (it has a negative entry)")
     total = wd.double().sum(-1)
-    slack = 1e-8 if w.dtype == torch.float64 else 1e-5 * max(1.0, w.shape[-1] ** 0.5)
     if bool(((total - 1).abs() > slack).any()):
         worst = float(total.flatten()[(total - 1).abs().argmax()])
         raise ValueError(f"{name} must be normalised weights summing to 1, got a sum of {worst!r}")

@@ -174,9 +174,33 @@ def _schedule(C, eps, scaling):
     return temps + [eps]
 
 
-def _soft_min(h, Ceps, dim):
-    """-log sum exp(h - Ceps) along ``dim`` (-1: over j with h (B, m); -2: over i)."""
-    return -torch.logsumexp(h.unsqueeze(dim - 1 if dim == -1 else -1) - Ceps, dim)
+class _SoftMin:
+    """The two soft c-transforms with no n x m allocation per iteration.
+
+    ``C`` and a contiguous copy of its transpose are kept, so that both log-sum-exps reduce
+    along the contiguous axis; one preallocated buffer receives ``h_j - C_ij / t`` (a single
+    fused pass, no division of ``C`` per temperature) and is reduced in place: max, subtract,
+    exp, sum. Returns ``-t log sum_j exp(h_j - C_ij / t)``.
+    """
+
+    def __init__(self, C):
+        self.C = C
+        self.CT = C.transpose(-1, -2).contiguous()
+        self.storage = torch.empty(C.numel(), dtype=C.dtype, device=C.device)
+
+    def _apply(self, h, K, t):
+        buf = self.storage.view(K.shape)
+        torch.sub(h.unsqueeze(-2), K, alpha=1.0 / t, out=buf)
+        mx = buf.amax(-1, keepdim=True)
+        mx.masked_fill_(~torch.isfinite(mx), 0.0)
+        buf.sub_(mx).exp_()
+        return buf.sum(-1).log_().add_(mx.squeeze(-1)).mul_(-t)
+
+    def rows(self, h, t):  # over j: the f update, h = log b + g / t
+        return self._apply(h, self.C, t)
+
+    def cols(self, h, t):  # over i: the g update, h = log a + f / t
+        return self._apply(h, self.CT, t)
 
 
 def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
@@ -185,17 +209,15 @@ def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
     la, lb = a.log(), b.log()
     f = torch.zeros(B, n, dtype=C.dtype, device=C.device)
     g = torch.zeros(B, m, dtype=C.dtype, device=C.device)
-    Ceps = torch.empty_like(C)
+    T = _SoftMin(C)
     temps = _schedule(C, eps, scaling)
     n_iter = 0
     for t in temps[:-1]:  # one iteration per warmer temperature
         if n_iter >= max_iter:
             return f, g, n_iter
-        torch.div(C, t, out=Ceps)
-        f = t * _soft_min(lb + g / t, Ceps, -1)
-        g = t * _soft_min(la + f / t, Ceps, -2)
+        f = T.rows(lb + g / t, t)
+        g = T.cols(la + f / t, t)
         n_iter += 1
-    torch.div(C, eps, out=Ceps)
     # Final temperature: over-relaxed updates x <- (1 - w) x + w T(x), w from the observed rate
     # of plain Sinkhorn (Lehmann et al.), halved back towards 1 whenever the error rises. Every
     # check_every-th g update is plain, so that the columns of the plan are exact when the next
@@ -203,7 +225,7 @@ def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
     omega, k = 1.0, 0
     best, stale, prev = math.inf, 0, None
     while n_iter < max_iter:
-        f_t = eps * _soft_min(lb + g / eps, Ceps, -1)
+        f_t = T.rows(lb + g / eps, eps)
         if k % check_every == 0 and k > 0:
             err = float((a * torch.expm1((f - f_t) / eps).abs()).sum(-1).max())
             if err <= tol:
@@ -223,7 +245,7 @@ def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
                 if stale >= 50:  # rounding floor of the dtype reached: more iterations are idle
                     return f, g, n_iter
         f = f_t if omega == 1.0 else torch.lerp(f, f_t, omega)
-        g_t = eps * _soft_min(la + f / eps, Ceps, -2)
+        g_t = T.cols(la + f / eps, eps)
         k += 1
         n_iter += 1
         g = g_t if omega == 1.0 or k % check_every == 0 else torch.lerp(g, g_t, omega)
