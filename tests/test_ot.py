@@ -6,6 +6,7 @@ the file runs in seconds on two shared cores.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 
@@ -181,6 +182,28 @@ def test_over_relaxation_keeps_the_fixed_point():
     shift = float((res.f - f).mean())
     assert torch.allclose(res.f - shift, f, atol=1e-8)
     assert torch.allclose(res.g + shift, g, atol=1e-8)
+
+
+def test_reckless_over_relaxation_falls_back_and_still_converges(monkeypatch):
+    """A first estimate of w = 1.999 (far too large here): the error rises, the safeguard
+    brings w back towards 1, and the loop converges to the plain fixed point in time."""
+    sk = importlib.import_module("coursekit.ot.sinkhorn")
+    honest = sk._omega_estimate
+    calls = []
+
+    def reckless_once(*args):
+        calls.append(args)
+        return 1.999 if len(calls) == 1 else honest(*args)
+
+    a, b, C = _problem(20, 20)
+    eps = 0.01 * float(C.max())
+    ref = sinkhorn(a, b, C, eps, tol=1e-11, scaling=None)
+    monkeypatch.setattr(sk, "_OMEGA_MAX", 1.999)
+    monkeypatch.setattr(sk, "_omega_estimate", reckless_once)
+    res = sinkhorn(a, b, C, eps, tol=1e-11, scaling=None, max_iter=1000)
+    assert len(calls) >= 1 and res.converged and float(res.marginal_error) <= 1e-11
+    shift = float((res.f - ref.f).mean())
+    assert torch.allclose(res.f - shift, ref.f, atol=1e-8)
 
 
 # ------------------------------------------------------------------ gradients
