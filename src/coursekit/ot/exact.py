@@ -46,6 +46,16 @@ class ExactResult:
     f, g : Tensor ``(B, n)``, ``(B, m)``
         Optimal dual potentials: :math:`f_i + g_j \\le C_{ij}`, with equality where
         :math:`P_{ij} > 0`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from coursekit import ot
+    >>> a = b = torch.full((2,), 0.5, dtype=torch.float64)
+    >>> C = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    >>> res = ot.exact(a, b, C)
+    >>> res.plan.tolist(), float(res.cost), float((res.f[:, None] + res.g - C).max()) <= 1e-12
+    ([[0.5, 0.0], [0.0, 0.5]], 0.0, True)
     """
 
     plan: torch.Tensor

@@ -100,6 +100,18 @@ class SinkhornResult:
         The regularisation ε.
     converged : bool
         Whether every problem's marginal error is at most ``tol``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from coursekit import ot
+    >>> a = b = torch.full((3,), 1 / 3, dtype=torch.float64)
+    >>> C = torch.tensor([[0.0, 1, 4], [1, 0, 1], [4, 1, 0]], dtype=torch.float64)
+    >>> res = ot.sinkhorn(a, b, C, eps=0.1, tol=1e-9)
+    >>> res.converged, tuple(res.f.shape), tuple(res.plan().shape)
+    (True, (3,), (3, 3))
+    >>> bool(torch.allclose(res.plan().sum(1), a, atol=1e-8))
+    True
     """
 
     f: torch.Tensor
