@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from bookrun import machine  # the same description of the machine as the book's runs page
 
 
 def _run(path: str, timeout: int, save: str | None) -> dict:
@@ -44,30 +44,6 @@ def _run(path: str, timeout: int, save: str | None) -> dict:
         nbformat.write(nb, dest)
     return {"notebook": path, "seconds": round(seconds, 1), "error": error,
             "checks_passed": len(checks)}
-
-
-def machine() -> dict:
-    info = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:
-        pass
-    info["full_mode"] = os.environ.get("COURSEKIT_FULL", "") not in ("", "0")
-    info["device"] = os.environ.get("COURSEKIT_DEVICE", "auto")
-    return info
 
 
 def main() -> int:
