@@ -137,6 +137,10 @@ def test_secret_identifiers_are_code_names_of_secret_regions_only(tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell("rng.standard_normal(3)")]),
                    book / "chapters" / "ch" / "ch.ipynb")
     assert "standard_normal" not in secret_identifiers(book)
+    # the search index folds case: a public name differing only in case makes it public
+    nbformat.write(new_notebook(cells=[new_code_cell("_EXPECTED = 1")]),
+                   book / "chapters" / "ch" / "ch.ipynb")
+    assert set(secret_identifiers(book)) == {"standard_normal", "default_rng", "assert_allclose"}
 
 
 def test_the_real_book_has_secrets_of_both_kinds():

@@ -298,14 +298,16 @@ def secret_identifiers(book: str | Path) -> dict[str, str]:
     """Code names used in secret regions only: name -> where it first occurs.
 
     A name counts when it has at least :data:`MIN_IDENTIFIER_CHARS` characters, an underscore or
-    a digit, and occurs (as a whole word) in no public line of any source of the book.
+    a digit, and occurs (as a whole word) in no public line of any source of the book, in any
+    case: the search index folds case, so ``grad_W`` of a solution cannot be told there from a
+    chapter's public ``grad_w`` (the solution's lines are still looked for as lines).
     """
     candidates, public = _sources_split(Path(book))
-    public_names = {name for line in public for name in _IDENT.findall(line)}
+    public_names = {name.lower() for line in public for name in _IDENT.findall(line)}
     found: dict[str, str] = {}
     for s in candidates:
         for name in _IDENT.findall(s.text):
-            if _is_code_name(name) and name not in public_names:
+            if _is_code_name(name) and name.lower() not in public_names:
                 found.setdefault(name, s.where)
     return found
 
