@@ -181,6 +181,8 @@ def test_pages_fill_the_tables_and_badge_every_chapter(tmp_path):
     assert "| 71 s |" in runs and "not recorded" in runs  # bb has no GPU run
     assert "Test CPU 3000" in runs and "Test GPU" in runs and "**52 s**" in runs
     assert runs.index("chapters/aa/aa") < runs.index("chapters/bb/bb")  # book order
+    assert "3 notebooks at a time" in runs
+    assert "load average" not in runs  # no load was recorded for these runs
     perf = (staged / "performance.md").read_text()
     assert "ratio vs POT: 0.08" in perf and "Bench CPU" in perf and "bench/ot.py" in perf
     aa = nbformat.read(staged / "chapters/aa/aa.ipynb", as_version=4).cells[0].source

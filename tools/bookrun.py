@@ -302,57 +302,55 @@ def _title(path: Path) -> str:
     return path.stem
 
 
-def _gpu_runs(gpu: Path | None) -> tuple[dict, dict]:
+def _gpu_runs(gpu: Path | None) -> tuple[dict, dict, int]:
+    """The recorded full-mode GPU run: (machine, runs by notebook, notebooks run at a time)."""
     if gpu is None or not gpu.is_file():
-        return {}, {}
+        return {}, {}, 1
     data = json.loads(gpu.read_text(encoding="utf-8"))
-    return data.get("machine", {}), {r["notebook"]: r for r in data.get("runs", [])
-                                     if not r.get("error")}
+    runs = {r["notebook"]: r for r in data.get("runs", []) if not r.get("error")}
+    return data.get("machine", {}), runs, data.get("jobs", 1)
 
 
 def runs_table(staged: Path, record: dict, gpu: Path | None) -> str:
     """The Markdown of the measurements on the page "How this book runs"."""
-    gpu_machine, gpu_runs = _gpu_runs(gpu)
-    machines = {json.dumps(e["machine"], sort_keys=True) for e in record["notebooks"].values()}
-    lines = [f"Measured by {record['source']}."]
     if not record["notebooks"]:
         return "No notebook was executed in this build, so no time was measured.\n"
+    gpu_machine, gpu_runs, jobs = _gpu_runs(gpu)
+    machines = {json.dumps(e["machine"], sort_keys=True) for e in record["notebooks"].values()}
+    lines = [f"Measured by {record['source']}."]
     for m in sorted(machines):
         m = json.loads(m)
         lines.append(f"{m.get('mode', 'default').capitalize()} mode on: {_machine_text(m)}.")
     if gpu_machine:
         lines.append(f"Full mode (`COURSEKIT_FULL=1`) on: {_machine_text(gpu_machine)}, "
-                     f"{data_jobs(gpu)} notebooks at a time.")
+                     f"{jobs} notebooks at a time.")
     else:
         lines.append("No full-mode run on a GPU has been recorded.")
+    if any(e.get("load") is not None for e in record["notebooks"].values()):
+        lines.append("The load is the machine's 1-minute load average when the notebook ran: "
+                     "above the number of cores, other work slowed it down.")
     lines = [ln + "\n" for ln in lines]  # one paragraph each
-    lines += ["The load is the machine's 1-minute load average when the notebook ran: above the "
-              "number of cores, other work slowed it down.", "",
-              "| notebook | this build | measured | full mode (GPU) |",
-              "|---|---:|---|---:|"]
+    lines += ["| notebook | this build | measured | full mode (GPU) |", "|---|---:|---|---:|"]
+    toc = (staged / "_toc.yml").read_text(encoding="utf-8") \
+        if (staged / "_toc.yml").is_file() else ""
+
+    def book_order(rel: str) -> tuple[int, str]:
+        pos = toc.find(rel[: -len(".ipynb")])
+        return (pos if pos >= 0 else len(toc), rel)
+
     total = 0.0
-    for rel, e in sorted(record["notebooks"].items(), key=lambda kv: _order(staged, kv[0])):
+    for rel in sorted(record["notebooks"], key=book_order):
+        e = record["notebooks"][rel]
         total += e["seconds"]
         full = gpu_runs.get(rel)
         full_text = f"{full['seconds']:.0f} s" if full else "not recorded"
-        doc = rel[: -len(".ipynb")]
         when = e.get("measured", "")
         if e.get("load") is not None:
             when += f" (load {e['load']:.1f})"
-        lines.append(f"| {{doc}}`/{doc}` | {e['seconds']:.0f} s | {when} | {full_text} |")
+        lines.append(f"| {{doc}}`/{rel[: -len('.ipynb')]}` | {e['seconds']:.0f} s | {when} "
+                     f"| {full_text} |")
     lines.append(f"| **all notebooks** | **{total:.0f} s** | | |")
     return "\n".join(lines) + "\n"
-
-
-def data_jobs(gpu: Path) -> int:
-    return json.loads(gpu.read_text(encoding="utf-8")).get("jobs", 1)
-
-
-def _order(staged: Path, rel: str) -> tuple[int, str]:
-    toc = (staged / "_toc.yml").read_text(encoding="utf-8") if (staged / "_toc.yml").is_file() \
-        else ""
-    pos = toc.find(rel[: -len(".ipynb")])
-    return (pos if pos >= 0 else len(toc), rel)
 
 
 def badge(entry: dict | None, full: dict | None, gpu_machine: dict, depth: int) -> str:
@@ -399,7 +397,7 @@ def pages(staged: Path, record: dict, gpu: Path | None, bench: Path | None) -> N
         if BENCH_MARKER not in text:
             raise ValueError(f"{perf_page} has no {BENCH_MARKER} line to fill")
         perf_page.write_text(text.replace(BENCH_MARKER, bench_section(bench)), encoding="utf-8")
-    gpu_machine, gpu_runs = _gpu_runs(gpu)
+    gpu_machine, gpu_runs, _ = _gpu_runs(gpu)
     for path in sorted((staged / "chapters").glob("*/*.ipynb")):
         if path.stem != path.parent.name:  # chapter pages only, not homework
             continue
