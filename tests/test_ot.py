@@ -153,6 +153,99 @@ def test_no_overflow_at_eps_1e_4_max_cost(dtype, tol):
     assert abs(float(res.cost) - ex) <= 1e-2 * ex
 
 
+@pytest.mark.parametrize("dtype, rtol", [(F64, 1e-12), (torch.float32, 2e-6)])
+@pytest.mark.parametrize("warm, ratio", [(False, 1.0), (False, 16.0), (True, 32.0)])
+def test_kernel_transform_equals_the_log_sum_exp(dtype, rtol, warm, ratio):
+    """At t >= D / R the soft c-transforms are products with exp(-(C - min C) / t): the same
+    numbers as the log-sum-exp, for a batch whose problems have different offsets, potentials
+    spread over many t and a zero weight (h = -inf)."""
+    sk = importlib.import_module("coursekit.ot.sinkhorn")
+    x, y = _clouds(50, 40, batch=(2,), dtype=F64)
+    C = _sqcost(x, y)
+    C[1] += 7.0  # min C differs between the problems
+    diam = float((C.amax((-1, -2)) - C.amin((-1, -2))).max())
+    t = diam / ratio
+    gen = torch.Generator().manual_seed(3)
+    hr = torch.randn(2, 40, generator=gen, dtype=F64) * 30 - 1e3
+    hc = torch.randn(2, 50, generator=gen, dtype=F64) * 30 + 5.0
+    hr[0, 3] = -math.inf
+    C, hr, hc = C.to(dtype), hr.to(dtype), hc.to(dtype)
+    T = sk._SoftMin(C, diam)
+    f, g = T.rows(hr, t, warm=warm), T.cols(hc, t, warm=warm)
+    assert T._kt == t  # the kernel path ran
+    f_log = -t * torch.logsumexp(hr.double()[:, None, :] - C.double() / t, -1)
+    g_log = -t * torch.logsumexp(hc.double()[:, :, None] - C.double() / t, -2)
+    scale = float(f_log.abs().max())
+    assert torch.allclose(f.double(), f_log, rtol=0, atol=rtol * scale)
+    assert torch.allclose(g.double(), g_log, rtol=0, atol=rtol * float(g_log.abs().max()))
+    # half the temperature: the kernel is squared in place, still the same numbers
+    if ratio < 32:
+        f2 = T.rows(hr, t / 2, warm=True)
+        assert T._kt == t / 2
+        f2_log = -t / 2 * torch.logsumexp(hr.double()[:, None, :] - 2 * C.double() / t, -1)
+        assert torch.allclose(f2.double(), f2_log, rtol=0,
+                              atol=4 * rtol * float(f2_log.abs().max()))
+
+
+def test_kernel_range_is_respected():
+    """Below D / 16 the target iterations use the log-sum-exp; below D / 32 warm stages too."""
+    sk = importlib.import_module("coursekit.ot.sinkhorn")
+    C = torch.rand(1, 10, 12, dtype=F64)
+    diam = float(C.max() - C.min())
+    h = torch.zeros(1, 12, dtype=F64)
+    for t, warm, kernel in [(diam / 15.9, False, True), (diam / 16.1, False, False),
+                            (diam / 31.9, True, True), (diam / 32.1, True, False)]:
+        T = sk._SoftMin(C, diam)
+        T.rows(h, t, warm=warm)
+        assert (T._kt == t) is kernel
+
+
+@pytest.mark.parametrize("rel_eps", [3e-1, 1e-1, 5e-2, 1e-2, 1e-3])
+def test_the_loop_stops_only_when_the_plan_meets_tol(rel_eps):
+    """Stopping early is a claim about the plan: in float64 (no rounding to hide behind) every
+    stop before max_iter must give a marginal error at most tol, for loose and tight tol
+    alike (the first check after the ε-scaling stages included: the potentials of a warmer
+    stage do not have exact columns at the target ε)."""
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(60, 2, generator=g, dtype=F64)
+    y = torch.randn(60, 2, generator=g, dtype=F64) + 3
+    C = _sqcost(x, y)
+    a = b = torch.full((60,), 1 / 60, dtype=F64)
+    eps = rel_eps * float(C.max())
+    for tol in [3e-2, 1e-2, 3e-3, 1e-3, 1e-5, 1e-8]:
+        res = sinkhorn(a, b, C, eps, tol=tol, max_iter=20_000)
+        assert res.n_iter < 20_000 and float(res.marginal_error) <= tol * (1 + 1e-9), tol
+        assert res.converged
+
+
+def test_the_cpu_workspace_is_reused_without_leaking_between_calls_or_threads():
+    """Scratch memory kept between calls: a later call (another shape, dtype or thread) must
+    neither change an earlier result nor see its numbers."""
+    import threading
+
+    problems = [_problem(40, 30, seed=0), _problem(25, 35, seed=5),
+                tuple(t.float() for t in _problem(40, 30, seed=9))]
+    eps = [0.05 * float(C.max()) for _, _, C in problems]
+    first = sinkhorn(*problems[0], eps[0], tol=1e-10)
+    f_before = first.f.clone()
+    alone = [sinkhorn(*p, e, tol=1e-9) for p, e in zip(problems, eps, strict=True)]
+    assert torch.equal(first.f, f_before)  # the later calls did not write into it
+    assert torch.equal(sinkhorn(*problems[0], eps[0], tol=1e-10).f, f_before)
+    results = {}
+
+    def work(i):
+        for _ in range(5):
+            results[i] = sinkhorn(*problems[i], eps[i], tol=1e-9).f
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(3):
+        assert torch.equal(results[i], alone[i].f), i
+
+
 def test_max_iter_reached_means_not_converged():
     a, b, C = _problem()
     res = sinkhorn(a, b, C, 1e-3 * float(C.max()), tol=1e-12, max_iter=25)

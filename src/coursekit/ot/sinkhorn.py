@@ -22,10 +22,19 @@ to :math:`b` exactly, and the rows sum to :math:`a_i e^{(f_i - f_i^{+})/\varepsi
 :math:`f^{+}` is the next :math:`f`: the L1 marginal error
 :math:`\|P\mathbf 1 - a\|_1 + \|P^\top \mathbf 1 - b\|_1` comes for free with the next update,
 and the loop stops when it falls below ``tol``. ε-scaling runs one iteration at each of the
-temperatures :math:`\varepsilon_k = D s^k` (:math:`D = \max C - \min C`, :math:`s` the
-``scaling``) above the target before iterating at the target itself: the potentials of a
-warmer problem are a good start for a colder one, and the iteration count falls from
-thousands to tens at small ε. At convergence
+temperatures :math:`\varepsilon_k = D s^k`, :math:`k = 1, 2, \dots` (:math:`D = \max C -
+\min C`, :math:`s` the ``scaling``) above the target before iterating at the target itself:
+the potentials of a warmer problem are a good start for a colder one, and the iteration count
+falls from thousands to tens at small ε. (The schedule starts at :math:`Ds`, not at
+:math:`D`: at :math:`\varepsilon \geq D` every entry of :math:`P` is within a factor
+:math:`e` of :math:`a_i b_j`, and an iteration there moves the potentials of a colder
+problem almost nowhere; skipping it saved one iteration on each problem we measured.) At a
+temperature :math:`t \geq D/32` (an ε-scaling stage; :math:`D/16` at the target) the kernel
+:math:`e^{-(C - \min C)/t}` lies in :math:`[e^{-32}, 1]`, nothing can overflow or underflow,
+and the same two transforms are matrix-vector products with it (with the default
+:math:`s = 1/2`, one ``exp`` for all such stages, each next kernel the square of the last): a
+fraction of the cost of a log-sum-exp.
+Every colder update is a log-sum-exp. At convergence
 :math:`\mathrm{OT}_\varepsilon = \langle a, f \rangle + \langle b, g \rangle` and, by the
 envelope theorem, its gradients are :math:`\partial/\partial a = f`, :math:`\partial/\partial
 b = g`, :math:`\partial/\partial C = P` (nothing is back-propagated through the iterations).
@@ -47,7 +56,9 @@ AISTATS 2019.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import threading
 
 import torch
 
@@ -60,6 +71,14 @@ __all__ = ["SinkhornResult", "sinkhorn", "marginal_error"]
 _CHUNK = 1 << 22
 #: Exponents below -_EXP_FLOOR are floored in the log-sum-exp (no subnormal arithmetic).
 _EXP_FLOOR = 80.0
+#: Temperatures t >= D / range use the kernel e^{-(C - min C)/t} >= e^-range: warm stages
+#: (whose accuracy only affects speed) with the wider range, the target with the narrower one.
+_KERNEL_RANGE_WARM = 32.0
+_KERNEL_RANGE = 16.0
+#: Plain rates below this, seen twice, set w early (on the CPU; w <= 2 / (1 + sqrt(0.2)) = 1.38).
+_EARLY_RATE = 0.8
+#: Elements of scratch memory kept between calls on the CPU (64 MB of float32).
+_WORKSPACE_MAX = 1 << 24
 #: Largest over-relaxation factor (convergence needs omega < 2).
 _OMEGA_MAX = 1.98
 #: Factor on omega - 1 when the marginal error rises between two checks.
@@ -100,6 +119,11 @@ class SinkhornResult:
         The regularisation ε.
     converged : bool
         Whether every problem's marginal error is at most ``tol``.
+    tol : float
+        The tolerance the loop was given.
+
+    ``cost``, ``marginal_error`` and ``converged`` measure the plan in float64, one more pass
+    over ``C``: that happens when one of them is first read, not inside :func:`sinkhorn`.
 
     Examples
     --------
@@ -117,14 +141,40 @@ class SinkhornResult:
     f: torch.Tensor
     g: torch.Tensor
     value: torch.Tensor
-    cost: torch.Tensor
-    marginal_error: torch.Tensor
     n_iter: int
     eps: float
-    converged: bool
+    tol: float
     a: torch.Tensor = dataclasses.field(repr=False)
     b: torch.Tensor = dataclasses.field(repr=False)
     C: torch.Tensor = dataclasses.field(repr=False)
+
+    # The float64 measure of the plan is one more pass over C (as much as a few iterations of a
+    # small problem): it runs when cost, marginal_error or converged is first read.
+    @functools.cached_property
+    def _stats(self):
+        a, b, f, g, C = self.a, self.b, self.f, self.g, self.C
+        if C.ndim == 2:
+            a, b, f, g, C = a[None], b[None], f[None], g[None], C[None]
+        with torch.no_grad():
+            err, cost = _plan_stats(a, b, f, g, C, self.eps)
+        if self.C.ndim == 2:
+            err, cost = err[0], cost[0]
+        return err, cost.to(self.C.dtype)
+
+    @property
+    def cost(self) -> torch.Tensor:
+        """The transport cost of the plan (see the class docstring)."""
+        return self._stats[1]
+
+    @property
+    def marginal_error(self) -> torch.Tensor:
+        """The L1 marginal error of the plan, in float64 (see the class docstring)."""
+        return self._stats[0]
+
+    @property
+    def converged(self) -> bool:
+        """Whether every problem's marginal error is at most ``tol``."""
+        return bool((self.marginal_error <= self.tol).all())
 
     def plan(self) -> torch.Tensor:
         """The coupling :math:`P_{ij} = a_i b_j e^{(f_i + g_j - C_{ij})/\\varepsilon}`,
@@ -175,34 +225,65 @@ def _plan_stats(a, b, f, g, C, eps):
     return row_err + (col - b.double()).abs().sum(-1), cost
 
 
-def _schedule(C, eps, scaling):
-    """Temperatures D s^k above eps (D = max C - min C over the batch), then eps itself."""
+def _schedule(C, eps, scaling, diam):
+    """Temperatures D s^k (k >= 1) above eps (D = max C - min C over the batch), then eps."""
     if scaling is None or scaling == 1.0:
         return [eps]
-    diam = float((C.amax((-1, -2)) - C.amin((-1, -2))).max())
     temps = []
-    t = diam
+    t = diam * scaling
     while t > eps:
         temps.append(t)
         t *= scaling
     return temps + [eps]
 
 
+_LOCAL = threading.local()
+
+
+def _workspace(numel, dtype, device):
+    """Scratch memory for the loop: on the CPU, one buffer per thread is kept between calls
+    (up to _WORKSPACE_MAX elements), since fresh memory of this size comes from the system
+    and page faults on first use (about a fifth of a small solve); elsewhere (the CUDA caching
+    allocator already reuses memory) and above the cap, a new tensor."""
+    if device.type != "cpu" or numel > _WORKSPACE_MAX:
+        return torch.empty(numel, dtype=dtype, device=device)
+    buf = getattr(_LOCAL, "buf", None)
+    if buf is None or buf.dtype != dtype or buf.numel() < numel:
+        buf = _LOCAL.buf = None  # release the old one before taking the new
+        buf = _LOCAL.buf = torch.empty(numel, dtype=dtype)
+    return buf[:numel]
+
+
 class _SoftMin:
     """The two soft c-transforms with no n x m allocation per iteration.
 
-    ``C`` and a contiguous copy of its transpose are kept, so that both log-sum-exps reduce
-    along the contiguous axis; one preallocated buffer receives ``h_j - C_ij / t`` (a single
-    fused pass, no division of ``C`` per temperature) and is reduced in place: max, subtract,
-    exp, sum. Returns ``-t log sum_j exp(h_j - C_ij / t)``.
+    Log domain: a contiguous copy of ``C``'s transpose is kept (made on first use), so that
+    both log-sum-exps reduce along the contiguous axis; one preallocated buffer receives
+    ``h_j - C_ij / t`` (a single fused pass, no division of ``C`` per temperature) and is
+    reduced in place: max, subtract, exp, sum. Returns ``-t log sum_j exp(h_j - C_ij / t)``.
+
+    Kernel: at a warm temperature ``t >= D / R`` (``D`` the largest ``max C - min C`` of the
+    batch; ``R`` = 32 for the ε-scaling stages, 16 at the target ε) the kernel
+    ``K = exp(-(C - min C) / t)`` lies in ``[e^-R, 1]``: the same transform is
+    ``-t (H + log (K v)) + min C`` with ``v = exp(h - H)``, ``H = max h``, a matrix-vector
+    product with nothing out of range. Entries of ``v`` below ``tiny e^R`` (``tiny`` the
+    smallest normal number of the dtype) are set to 0, so that no product is subnormal: the sum
+    is at least ``e^-R`` (the term of ``H``), and what is dropped is under ``m tiny e^(2R)``
+    of it (float32: 2e-13 m at R = 16, 8e-11 m at R = 32). ``K`` lives in the same buffer; at
+    half the temperature it is squared in place instead of exponentiated again.
     """
 
-    def __init__(self, C):
+    def __init__(self, C, diam):
         self.C = C
-        self.CT = C.transpose(-1, -2).contiguous()
-        self.storage = torch.empty(C.numel(), dtype=C.dtype, device=C.device)
+        self._space = _workspace(2 * C.numel(), C.dtype, C.device)
+        self.storage = self._space[:C.numel()]
+        self.cmin = C.amin((-1, -2), keepdim=True)  # (B, 1, 1)
+        self.diam = diam
+        self._CT = None
+        self._kt = None  # the temperature of the kernel in the buffer (None: none there)
 
     def _apply(self, h, K, t):
+        self._kt = None
         buf = self.storage.view(K.shape)
         torch.sub(h.unsqueeze(-2), K, alpha=1.0 / t, out=buf)
         mx = buf.amax(-1, keepdim=True)
@@ -212,11 +293,46 @@ class _SoftMin:
         buf.sub_(mx).clamp_min_(-_EXP_FLOOR).exp_()
         return buf.sum(-1).log_().add_(mx.squeeze(-1)).mul_(-t)
 
-    def rows(self, h, t):  # over j: the f update, h = log b + g / t
+    def _range(self, t, warm):
+        R = _KERNEL_RANGE_WARM if warm else _KERNEL_RANGE
+        return R if t * R >= self.diam else None
+
+    def _kernel(self, t):
+        K = self.storage.view(self.C.shape)
+        if self._kt == t:
+            return K
+        if self._kt is not None and self._kt == 2.0 * t:
+            K.mul_(K)
+        else:
+            torch.sub(self.C, self.cmin, out=K).mul_(-1.0 / t).exp_()
+        self._kt = t
+        return K
+
+    def _weights(self, h, R):
+        H = h.amax(-1, keepdim=True)
+        v = (h - H).exp_()
+        floor = torch.finfo(v.dtype).tiny * math.exp(R)
+        return v.masked_fill_(v < floor, 0.0), H.squeeze(-1)
+
+    def rows(self, h, t, warm=False):  # over j: the f update, h = log b + g / t
+        R = self._range(t, warm)
+        if R is not None:
+            v, H = self._weights(h, R)
+            s = torch.bmm(self._kernel(t), v.unsqueeze(-1)).squeeze(-1)
+            return (s.log_() + H.unsqueeze(-1)).mul_(-t) + self.cmin.squeeze(-1)
         return self._apply(h, self.C, t)
 
-    def cols(self, h, t):  # over i: the g update, h = log a + f / t
-        return self._apply(h, self.CT, t)
+    def cols(self, h, t, warm=False):  # over i: the g update, h = log a + f / t
+        R = self._range(t, warm)
+        if R is not None:
+            v, H = self._weights(h, R)
+            s = torch.bmm(v.unsqueeze(-2), self._kernel(t)).squeeze(-2)
+            return (s.log_() + H.unsqueeze(-1)).mul_(-t) + self.cmin.squeeze(-1)
+        if self._CT is None:
+            shape = self.C.shape[:-2] + self.C.shape[-2:][::-1]
+            self._CT = self._space[self.C.numel():].view(shape)
+            self._CT.copy_(self.C.transpose(-1, -2))
+        return self._apply(h, self._CT, t)
 
 
 def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
@@ -225,36 +341,65 @@ def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
     la, lb = a.log(), b.log()
     f = torch.zeros(B, n, dtype=C.dtype, device=C.device)
     g = torch.zeros(B, m, dtype=C.dtype, device=C.device)
-    T = _SoftMin(C)
-    temps = _schedule(C, eps, scaling)
+    diam = float((C.amax((-1, -2)) - C.amin((-1, -2))).max())
+    T = _SoftMin(C, diam)
+    temps = _schedule(C, eps, scaling, diam)
     n_iter = 0
     for t in temps[:-1]:  # one iteration per warmer temperature
         if n_iter >= max_iter:
             return f, g, n_iter
-        f = T.rows(lb + g / t, t)
-        g = T.cols(la + f / t, t)
+        f = T.rows(lb + g / t, t, warm=True)
+        g = T.cols(la + f / t, t, warm=True)
         n_iter += 1
     # Final temperature: over-relaxed updates x <- (1 - w) x + w T(x), w from the observed rate
     # of plain Sinkhorn (Lehmann et al.); whenever the error rises between two checks, w moves
-    # back towards 1 (w = 1 is plain Sinkhorn), and only a steady decrease raises it again. Every
-    # check_every-th g update is plain, so that the columns of the plan are exact when the next
-    # f update measures its rows.
-    omega, k = 1.0, 0
-    best, stale, prev = math.inf, 0, None
+    # back towards 1 (w = 1 is plain Sinkhorn), and only a steady decrease raises it again.
+    # The g update before a check is plain, so that the columns of the plan are exact when the
+    # next f update measures its rows. Checks: after at most check_every iterations, sooner
+    # where the rate seen since the last check predicts the error to fall below tol. While
+    # w = 1 every step is plain, so on the CPU (where a check costs no synchronisation) the
+    # error is also checked after every one of them.
+    eager = C.device.type == "cpu"
+    omega, k, next_check = 1.0, 0, check_every
+    best, stale, prev = math.inf, 0, None  # prev: (k, error) at the last scheduled check
+    plain = []  # errors after the plain steps (CPU)
     while n_iter < max_iter:
         f_t = T.rows(lb + g / eps, eps)
-        if k % check_every == 0 and k > 0:
+        scheduled = k == next_check
+        if scheduled or (eager and omega == 1.0 and k > 0):
             err = float((a * torch.expm1((f - f_t) / eps).abs()).sum(-1).max())
             if err <= tol:
                 return f, g, n_iter
             if not math.isfinite(err):  # pragma: no cover - a safeguard, not seen in tests
                 return f, g, n_iter
+        if eager and omega == 1.0 and k > 0:
+            plain.append(err)
+            last = plain[-3:]
+            r = [e1 / e0 for e0, e1 in zip(last[:-1], last[1:], strict=True)]
+            if not scheduled and len(r) == 2 and r[1] < _EARLY_RATE \
+                    and abs(r[1] - r[0]) < 0.1 * r[0]:
+                # a fast rate, the same twice in a row: relax from here on (w <= 1.4: too
+                # small a w if the rate slows later is still faster than plain Sinkhorn, too
+                # large a one costs little), and check where the relaxed rate (about w - 1 at
+                # the optimal w) predicts the error below tol
+                omega = _omega_estimate(r[1], 1.0, 1)
+                prev = (k, err)
+                next_check = k + min(check_every, max(1, math.ceil(
+                    math.log(tol / err) / math.log(max(omega - 1.0, 0.05)))))
+        if scheduled:
+            ahead = check_every
             if prev is not None:
-                if err > prev:  # the safeguard: back towards plain Sinkhorn
+                steps, ratio = k - prev[0], err / prev[1]
+                if ratio > 1.0:  # the safeguard: back towards plain Sinkhorn
                     omega = 1.0 + _OMEGA_BACK * (omega - 1.0)
                 else:
-                    omega = max(omega, _omega_estimate(err / prev, omega, check_every))
-            prev = err
+                    omega = max(omega, _omega_estimate(ratio, omega, steps))
+                    rate = ratio ** (1.0 / steps)
+                    if 0.0 < rate < 1.0:  # iterations until err * rate^j <= tol
+                        ahead = min(ahead, max(1, math.ceil(math.log(tol / err)
+                                                            / math.log(rate))))
+            prev = (k, err)
+            next_check = k + ahead
             if err < 0.999 * best:
                 best, stale = err, 0
             else:
@@ -265,7 +410,7 @@ def _iterate(a, b, C, eps, tol, max_iter, scaling, check_every):
         g_t = T.cols(la + f / eps, eps)
         k += 1
         n_iter += 1
-        g = g_t if omega == 1.0 or k % check_every == 0 else torch.lerp(g, g_t, omega)
+        g = g_t if omega == 1.0 or k == next_check else torch.lerp(g, g_t, omega)
     return f, g, n_iter
 
 
@@ -292,15 +437,24 @@ def sinkhorn(a, b, C, eps, *, tol=1e-6, max_iter=10_000, scaling=0.5,
         Cap on the iterations (ε-scaling stages included); ``converged=False`` if reached.
     scaling : float or None
         ε-scaling ratio ``s`` in (0, 1): one iteration at each temperature
-        :math:`D s^k > \varepsilon` (:math:`D = \max C - \min C`) first; ``None`` or 1: off.
+        :math:`D s^k > \varepsilon`, :math:`k \geq 1` (:math:`D = \max C - \min C`) first;
+        ``None`` or 1: off.
     check_every : int
-        Iterations between two checks of the marginal error (each check synchronises).
+        Most iterations between two checks of the marginal error (each check synchronises);
+        a check comes sooner where the rate seen so far predicts the error below ``tol``, and
+        on the CPU after every plain (not over-relaxed) iteration.
 
     Returns
     -------
     SinkhornResult
         Potentials ``f``, ``g``, differentiable ``value`` = OT_ε, ``cost`` = <P, C>,
         ``marginal_error`` (float64), ``n_iter``, ``eps``, ``converged`` and ``plan()``.
+
+    Notes
+    -----
+    Memory: two ``n x m`` scratch matrices per problem. On the CPU they are kept between
+    calls, one set per thread, while they hold at most 2**24 elements (64 MB of float32):
+    repeated solves of one size (a training loop) then skip the system's page faults.
 
     Examples
     --------
@@ -333,14 +487,11 @@ def sinkhorn(a, b, C, eps, *, tol=1e-6, max_iter=10_000, scaling=0.5,
     ad, bd, Cd = a.detach(), b.detach(), C.detach()
     with torch.no_grad():
         f, g, n_iter = _iterate(ad, bd, Cd, eps, tol, max_iter, scaling, check_every)
-        err, cost = _plan_stats(ad, bd, f, g, Cd, eps)
     value = _EntropicValue.apply(a, b, C, f, g, eps)
-    converged = bool((err <= tol).all())
-    out = dict(f=f, g=g, value=value, cost=cost.to(C.dtype), marginal_error=err, a=ad, b=bd,
-               C=Cd)
+    out = dict(f=f, g=g, value=value, a=ad, b=bd, C=Cd)
     if not batched:
         out = {k: v.squeeze(0) for k, v in out.items()}
-    return SinkhornResult(n_iter=n_iter, eps=eps, converged=converged, **out)
+    return SinkhornResult(n_iter=n_iter, eps=eps, tol=tol, **out)
 
 
 def marginal_error(P, a, b) -> torch.Tensor:
