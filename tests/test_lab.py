@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
+from browser_helpers import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "svd"  # short in the default mode, with players, solutions and folded cells
 HOMEWORK = "svd"
 JUPYTER = Path(sys.executable).with_name("jupyter")
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
 
 
 def _free_port() -> int:
@@ -61,7 +55,7 @@ def lab(tmp_path_factory):
     """JupyterLab serving a copy of one chapter and one homework release; yields (url, root)."""
     from coursekit.homework.release import release
 
-    if _chromium() is None:
+    if chromium() is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing (CI installs it: apt-get install chromium)")
         pytest.skip("no chromium on this machine")
@@ -117,7 +111,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=_chromium(),
+        b = pw.chromium.launch(executable_path=chromium(),
                                args=["--no-sandbox", "--disable-gpu", "--no-first-run",
                                      "--disable-background-networking"])
         yield b

@@ -203,16 +203,22 @@ def _executed_notebooks(staged: Path) -> list[Path]:
     return out
 
 
-def _run(path: Path, timeout: int) -> float:
+def execute_notebook(nb, folder: Path, timeout: int) -> None:
+    """Run every cell of ``nb`` in place, in a python3 kernel whose working directory is
+    ``folder``; the first error raises (``nbclient.CellExecutionError``). Shared with
+    tools/run_notebooks.py."""
     import nbclient
 
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
+    nbclient.NotebookClient(
         nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
+        resources={"metadata": {"path": str(folder)}},
+    ).execute()
+
+
+def _run(path: Path, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client.execute()
+    execute_notebook(nb, path.parent, timeout)
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
     return seconds

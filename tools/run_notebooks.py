@@ -15,22 +15,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bookrun import machine  # the same description of the machine as the book's runs page
+from bookrun import execute_notebook, machine  # shared with make book's runs page
 
 
 def _run(path: str, timeout: int, save: str | None) -> dict:
-    import nbclient
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-        resources={"metadata": {"path": str(Path(path).parent)}},
-    )
     start = time.perf_counter()
     error = None
     try:
-        client.execute()
+        execute_notebook(nb, Path(path).parent, timeout)
     except Exception as exc:  # noqa: BLE001 - recorded, not hidden
         error = f"{type(exc).__name__}: {str(exc)[-2000:]}"
     seconds = time.perf_counter() - start
